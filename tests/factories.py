@@ -198,16 +198,6 @@ SITES = ["berlin-hq", "lisbon", "dublin-dc1", "warsaw"]
 UNIMPLEMENTED = {"records.facilities.cctv_retention", "records.retention.schedule_applied"}
 MESSAGES = {
     "pass": ["{check} holds for this resource", "compliant: checked against {n} rules"],
-    "fail": [
-        "last compliance training 2025-01-{d:02d}, {n} days ago (limit 365)",
-        "port {n} open to 0.0.0.0/0",
-        "TLS 1.0 still accepted (minimum TLS 1.2)",
-        "no MFA device for a user with console access",
-        "policy grants *:* on resource *",
-        "bucket has no default encryption",
-        "badge reader offline since {n} days",
-        "possible hard-coded password in assignment (B105)",
-    ],
     "error": [
         "evidence is stale: collected {n} days ago (limit 7)",
         "row {n} of the source file could not be parsed",
@@ -218,6 +208,26 @@ MESSAGES = {
         "no resources of this kind in scope",
         "nothing to check: {n} items excluded by config",
     ],
+}
+# what a failing resource looks like, per collector, so a report reads like a real one
+FAIL_MESSAGES = {
+    "aws.iam": ["no MFA device for a user with console access", "policy grants *:* on resource *"],
+    "aws.ec2": ["port {n} open to 0.0.0.0/0", "port 22 open to ::/0"],
+    "network.nmap": ["unexpected open port {n}/tcp (not in the allowed list)"],
+    "tls": ["TLS 1.0 still accepted (minimum TLS 1.2)", "certificate expires in {d} days"],
+    "aws.s3": ["bucket has no default encryption", "no lifecycle rule deletes objects"],
+    "aws.rds": ["storage is not encrypted"],
+    "code.bandit": [
+        "possible hard-coded password in assignment (B105)",
+        "SQL built with string formatting (B608)",
+    ],
+    "aws.cloudtrail": ["trail logs one region only", "log file validation is off"],
+    "records.training": ["last compliance training 2025-01-{d:02d}, {n} days ago (limit 365)"],
+    "records.access_review": ["last access review {n} days ago (limit 92)"],
+    "records.hr": ["left on 2026-10-{d:02d}, account still enabled"],
+    "records.vendors": ["no signed DPA on file"],
+    "records.retention": ["{n} records older than the retention period"],
+    "records.facilities": ["badge reader offline for {n} days", "visitor log has {n} entries without escort"],
 }
 SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info 0 .. critical 4
 
@@ -450,9 +460,8 @@ def make_results(
         fingerprint = _sha(check_id, resource)[:32]
         # the message depends on what is judged, not on the seed, so compare() finds unchanged findings
         said = random.Random(f"{fingerprint}{status}")
-        text = said.choice(MESSAGES[status]).format(
-            check=check_id, n=said.randint(2, 900), d=said.randint(1, 28)
-        )
+        choices = FAIL_MESSAGES[collector] if status == "fail" else MESSAGES[status]
+        text = said.choice(choices).format(check=check_id, n=said.randint(2, 900), d=said.randint(1, 28))
         location = None
         if collector == "code.bandit":
             location = {"path": resource, "line": rng.randint(3, 400)}
