@@ -1,0 +1,100 @@
+"""Compliance training: everyone who reaches personal data is trained every year, and records are genuine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import date
+
+from vigil.model import Outcome, error, fail, ok
+from vigil.registry import check
+
+TRAINING_REFERENCES = (
+    "https://www.iso.org/standard/27001",
+    "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final",
+)
+
+
+def roster(people: list[Mapping]) -> tuple[dict[str, Mapping], list[Outcome]]:
+    """People by id; a duplicated id is an error, since we cannot tell which row is true."""
+    counts = Counter(p["id"] for p in people)
+    problems = [
+        error(f"person:{pid}", f"person id {pid} appears {n} times in the roster; fix the export")
+        for pid, n in sorted(counts.items())
+        if n > 1
+    ]
+    return {p["id"]: p for p in people if counts[p["id"]] == 1}, problems
+
+
+@check(
+    id="records.training.annual_completion",
+    title="Everyone with access to personal data completed compliance training within the year",
+    severity="high",
+    domain="administrative",
+    needs=["records.personnel", "records.training"],
+    params={"training.max_age_days": 365, "training.courses": [], "training.scope": "personal_data_access"},
+    references=TRAINING_REFERENCES,
+    tags=["training", "people"],
+)
+def annual_completion(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
+    """Each active person in scope must have completed a compliance course no longer ago than
+    training.max_age_days. training.courses lists the course names that count (empty: every course
+    in the export counts); training.scope is personal_data_access (the policy's data handlers) or all.
+
+    Remediation: enrol the person in the compliance course and export the completion record;
+    remove their access to personal data until they complete it.
+    """
+    people, problems = roster(evidence["records.personnel"])
+    yield from problems
+    courses = {c.lower() for c in params["training.courses"]}
+    today: date = params["now"].date()
+    latest: dict[str, str] = {}
+    for record in evidence["records.training"]:
+        if courses and record["course"].lower() not in courses:
+            continue
+        if record["completed_at"] > latest.get(record["person_id"], ""):
+            latest[record["person_id"]] = record["completed_at"]
+    limit = params["training.max_age_days"]
+    for pid, person in people.items():
+        if person["status"] != "active":
+            continue
+        if params["training.scope"] != "all" and not person["personal_data_access"]:
+            continue
+        resource = f"person:{pid}"
+        done = latest.get(pid)
+        if done is None:
+            yield fail(resource, "no compliance training on record")
+            continue
+        age = (today - date.fromisoformat(done)).days
+        if age < 0:
+            yield error(resource, f"training dated {done} lies in the future: the export is wrong")
+        elif age > limit:
+            yield fail(resource, f"last compliance training {done}, {age} days ago (limit {limit})")
+        else:
+            yield ok(resource, f"trained {done}, {age} days ago (limit {limit})")
+
+
+@check(
+    id="records.training.known_people",
+    title="Every training record belongs to a person on the roster",
+    severity="medium",
+    domain="administrative",
+    needs=["records.personnel", "records.training"],
+    references=TRAINING_REFERENCES,
+    tags=["training", "people", "data-quality"],
+)
+def known_people(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
+    """A training record for someone the roster does not know is either a stale roster or a record that
+    was not earned by an employee; either way the training evidence cannot be trusted as it stands.
+
+    Remediation: reconcile the learning system with the HR roster: add the missing person to the
+    roster export, or correct or remove the training record.
+    """
+    known = {p["id"] for p in evidence["records.personnel"]}
+    records = Counter(r["person_id"] for r in evidence["records.training"])
+    for pid in sorted(records):
+        n = records[pid]
+        if pid in known:
+            yield ok(f"person:{pid}", f"{n} training record(s), person on the roster")
+        else:
+            yield fail(f"person:{pid}", f"{n} training record(s) for a person who is not on the roster")

@@ -1,0 +1,180 @@
+"""Records collectors: personnel rosters and training exports (CSV or JSON), mapped by a column map."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from vigil.collect import CollectContext
+from vigil.errors import UserError
+from vigil.model import Collected
+from vigil.registry import collector
+
+TRUE = {"yes", "y", "true", "t", "1", "x"}
+FALSE = {"no", "n", "false", "f", "0", ""}
+
+
+def parse_bool(text: str, _fmt: str | None) -> bool:
+    value = text.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ValueError(f"{text!r} is not yes/no")
+
+
+def parse_date(text: str, fmt: str | None) -> str:
+    value = text.strip()
+    if fmt:
+        return datetime.strptime(value, fmt).date().isoformat()  # noqa: DTZ007 - a calendar date
+    try:
+        return (
+            date.fromisoformat(value[:10]).isoformat()
+            if len(value) >= 10
+            else date.fromisoformat(value).isoformat()
+        )
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD, or set date_format)") from None
+
+
+def parse_text(text: str, _fmt: str | None) -> str:
+    return text.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    parse: Callable[[str, str | None], Any]
+    required: bool = False
+    default: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordType:
+    name: str
+    fields: tuple[Field, ...]
+
+
+PERSONNEL = RecordType(
+    "personnel",
+    (
+        Field("id", parse_text, required=True),
+        Field("name", parse_text),
+        Field("email", parse_text),
+        Field("department", parse_text),
+        Field("role", parse_text),
+        Field("status", lambda t, f: parse_text(t, f).lower() or "active", default="active"),
+        Field("personal_data_access", parse_bool, required=True),
+    ),
+)
+TRAINING = RecordType(
+    "training",
+    (
+        Field("person_id", parse_text, required=True),
+        Field("course", parse_text, required=True),
+        Field("completed_at", parse_date, required=True),
+    ),
+)
+
+
+def _rows(
+    path: Path, shown: str, fmt: str, delimiter: str
+) -> tuple[list[str] | None, list[tuple[str, Mapping]]]:
+    """(CSV header or None, [(where, raw row)]) where `where` is file:line or file:[index] of the file
+    as the config names it, so findings read the same wherever the config lives."""
+    if fmt == "json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        except ValueError as exc:
+            raise UserError(f"{path}: invalid JSON: {exc}") from None
+        items = doc.get("records") if isinstance(doc, dict) else doc
+        if not isinstance(items, list):
+            raise UserError(f'{path}: expected a list of records or {{"records": [...]}}')
+        return None, [(f"{shown}:[{i}]", item) for i, item in enumerate(items)]
+    rows = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        header = reader.fieldnames or []
+        line = reader.line_num + 1
+        for row in reader:
+            rows.append((f"{shown}:{line}", row))
+            line = reader.line_num + 1
+    return list(header), rows
+
+
+def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordType) -> Collected:
+    shown = str(target["path"])
+    path = Path(shown)
+    if not path.is_absolute():
+        path = ctx.base_dir / path
+    fmt = target.get("format") or ("json" if path.suffix.lower() == ".json" else "csv")
+    columns = {f.name: target.get("columns", {}).get(f.name, f.name) for f in kind.fields}
+    unknown = sorted(set(target.get("columns", {})) - set(columns))
+    if unknown:
+        raise UserError(f"columns: {', '.join(unknown)} are not {kind.name} fields ({', '.join(columns)})")
+    try:
+        header, rows = _rows(path, shown, fmt, target.get("delimiter", ","))
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UserError(f"{path}: unreadable: {exc}") from None
+    if header is not None:
+        missing = [
+            f"{columns[f.name]!r} (for {f.name})"
+            for f in kind.fields
+            if f.required and columns[f.name] not in header
+        ]
+        if missing:
+            raise UserError(f"{path}:1: header lacks column {', '.join(missing)}; map it under `columns:`")
+    records, problems = [], []
+    date_format = target.get("date_format")
+    for where, raw in rows:
+        record, errors = _record(raw, kind, columns, date_format)
+        if errors:
+            problems.append({"where": where, "message": f"{kind.name} record skipped: {'; '.join(errors)}"})
+        else:
+            record["where"] = where
+            records.append(record)
+    return Collected(records, tuple(problems))
+
+
+def _record(
+    raw: Any, kind: RecordType, columns: Mapping[str, str], date_format: str | None
+) -> tuple[dict, list]:
+    if not isinstance(raw, Mapping):
+        return {}, ["not an object"]
+    record, errors = {}, []
+    if None in raw:  # csv puts the surplus cells of a too-long row under the key None
+        errors.append(f"{len(raw[None])} more cell(s) than the header has")
+    for f in kind.fields:
+        value = raw.get(columns[f.name])
+        if value is None or (isinstance(value, str) and not value.strip() and f.parse is not parse_bool):
+            if f.required:
+                errors.append(f"{columns[f.name]} is empty")
+            else:
+                record[f.name] = f.default
+            continue
+        try:
+            record[f.name] = f.parse(
+                str(value) if not isinstance(value, bool) else str(value).lower(), date_format
+            )
+        except ValueError as exc:
+            errors.append(f"{columns[f.name]}: {exc}")
+    return record, errors
+
+
+@collector(name="records.personnel", kind="records.personnel", source="personnel", ttl=timedelta(days=7))
+def personnel(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
+    """The personnel roster: who works here, whether they are active, whether they reach personal data."""
+    return load_records(target, ctx, PERSONNEL)
+
+
+@collector(name="records.training", kind="records.training", source="training", ttl=timedelta(days=7))
+def training(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
+    """Training completions exported from a learning system: person, course, completion date."""
+    return load_records(target, ctx, TRAINING)

@@ -1,0 +1,1 @@
+"""The demo organisation's records, installed as package data for `vigil demo`."""

@@ -1,0 +1,177 @@
+"""Baselines: YAML profiles of controls, parameters, severities, weights and waivers, with `extends:`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from vigil.errors import UserError
+from vigil.model import Control
+from vigil.yamlio import load_yaml, locate, schema, validate
+
+
+@dataclass(frozen=True, slots=True)
+class RawWaiver:
+    """A waiver as written, with where it was written; vigil.waivers judges whether it is valid."""
+
+    data: Mapping[str, Any]
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    name: str
+    title: str
+    description: str
+    version: str
+    path: Path
+    chain: tuple[str, ...]  # this baseline and the ones it extends, child first
+    policy_title: str | None
+    policy_file: Path | None
+    parameters: Mapping[str, Any]  # dotted name -> value
+    controls: tuple[Control, ...]
+    check_overrides: Mapping[str, Mapping[str, Any]]  # check id -> {severity, enabled, params}
+    waivers: tuple[RawWaiver, ...]
+    warn_days: int
+    # where each parameter and check override was written, for errors found after plugins load
+    where: Mapping[tuple, str]
+
+    @property
+    def policy_text(self) -> str | None:
+        if self.policy_file is None:
+            return None
+        try:
+            return self.policy_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{self.path}: policy.file: cannot read {self.policy_file}: {exc}") from None
+
+
+def shipped_dir() -> Path:
+    return Path(str(resources.files("vigil.baselines")))
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.stem for p in shipped_dir().glob("*.yaml"))
+
+
+def resolve(ref: str, relative_to: Path | None = None) -> Path:
+    """A baseline reference is a path (absolute, or relative to the extending file) or a shipped name."""
+    candidates = [Path(ref)] if relative_to is None else [relative_to.parent / ref]
+    candidates.append(shipped_dir() / f"{ref}.yaml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UserError(f"baseline {ref!r} not found: not a file, nor one of {', '.join(shipped_names())}")
+
+
+def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested parameter maps become dotted names: {training: {max_age_days: 1}} -> training.max_age_days."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _control(raw: Mapping[str, Any]) -> Control:
+    return Control(
+        id=raw["id"],
+        title=raw["title"],
+        domain=raw["domain"],
+        section=raw["section"],
+        quote=raw["quote"],
+        frameworks={key: tuple(str(v) for v in values) for key, values in raw["frameworks"].items()},
+        weight=float(raw.get("weight", 1.0)),
+        checks=tuple(raw.get("checks", ())),
+        manual_procedure=raw.get("manual_procedure"),
+    )
+
+
+def load_baseline(
+    ref: str | Path, *, _seen: tuple[Path, ...] = (), _relative_to: Path | None = None
+) -> Baseline:
+    path = resolve(str(ref), _relative_to).resolve()
+    if path in _seen:
+        cycle = " -> ".join(str(p) for p in (*_seen, path))
+        raise UserError(f"{path}: extends: inheritance cycle: {cycle}")
+    data, lines = load_yaml(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}:1: a baseline is a mapping with at least `name:`")
+    validate(data, schema("vigil.baselines", "schema/baseline.schema.json"), path, lines)
+
+    parent = None
+    if "extends" in data:
+        parent = load_baseline(data["extends"], _seen=(*_seen, path), _relative_to=path)
+
+    where: dict[tuple, str] = dict(parent.where) if parent else {}
+    own_params = flatten(data.get("parameters", {}))
+    for name in own_params:
+        where[("parameters", name)] = locate(path, lines, ("parameters", *name.split(".")))
+    parameters = {**(parent.parameters if parent else {}), **own_params}
+
+    controls: dict[str, Control] = {c.id: c for c in parent.controls} if parent else {}
+    for index, name in enumerate(data.get("exclude_controls", ())):
+        if name not in controls:
+            raise UserError(
+                f"{locate(path, lines, ('exclude_controls', index))}: no inherited control {name!r}"
+            )
+        del controls[name]
+    seen_ids: set[str] = set()
+    for index, raw in enumerate(data.get("controls", ())):
+        if raw["id"] in seen_ids:
+            raise UserError(
+                f"{locate(path, lines, ('controls', index, 'id'))}: duplicate control {raw['id']!r}"
+            )
+        seen_ids.add(raw["id"])
+        controls[raw["id"]] = _control(raw)  # a child's control of the same id replaces the parent's
+
+    overrides: dict[str, dict[str, Any]] = {
+        k: dict(v) for k, v in (parent.check_overrides if parent else {}).items()
+    }
+    for check_id, override in data.get("checks", {}).items():
+        merged = overrides.setdefault(check_id, {})
+        merged.update({k: v for k, v in override.items() if k != "params"})
+        merged["params"] = {**merged.get("params", {}), **flatten(override.get("params", {}))}
+        for name in flatten(override.get("params", {})):
+            where[("checks", check_id, name)] = locate(
+                path, lines, ("checks", check_id, "params", *name.split("."))
+            )
+        where[("checks", check_id)] = locate(path, lines, ("checks", check_id))
+
+    waiver_block = data.get("waivers", {})
+    own_waivers = tuple(
+        RawWaiver(item, locate(path, lines, ("waivers", "items", i)))
+        for i, item in enumerate(waiver_block.get("items", ()))
+    )
+
+    policy = data.get("policy")
+    policy_file = (path.parent / policy["file"]) if policy and "file" in policy else None
+    if policy is None and parent is not None:
+        policy_title, policy_file = parent.policy_title, parent.policy_file
+    else:
+        policy_title = policy["title"] if policy else None
+    if policy_file is not None and not policy_file.is_file():
+        raise UserError(f"{locate(path, lines, ('policy', 'file'))}: no such file {policy_file}")
+
+    return Baseline(
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        description=data.get("description", ""),
+        version=str(data.get("version", "")),
+        path=path,
+        chain=(data["name"], *(parent.chain if parent else ())),
+        policy_title=policy_title,
+        policy_file=policy_file,
+        parameters=parameters,
+        controls=tuple(controls.values()),
+        check_overrides=overrides,
+        waivers=(*(parent.waivers if parent else ()), *own_waivers),
+        warn_days=waiver_block.get("warn_days", parent.warn_days if parent else 14),
+        where=where,
+    )

@@ -1,0 +1,338 @@
+"""The command line: wires config, baseline, runner and renderers together; no logic of its own."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from vigil import __version__, registry
+from vigil.baseline import load_baseline, shipped_names
+from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config, parse_config
+from vigil.errors import UserError
+from vigil.model import SEVERITIES
+from vigil.render import FORMATS, RenderContext, render
+from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
+
+FAIL_ON = click.Choice([*SEVERITIES, "none"])
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if names == ["all"]:
+        return FORMATS
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown:
+        raise UserError(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(FORMATS)} or all)")
+    return tuple(names)
+
+
+def _only(value: str | None) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+def _summary(results: dict, written: list[Path]) -> int:
+    gate = results["gate"]
+    overall = results["scores"]["overall"]
+    score = "n/a" if overall["score"] is None else f"{overall['score']}%"
+    verdict = (
+        "passed" if gate["passed"] else f"FAILED ({gate['blocking']} blocking at or above {gate['fail_on']})"
+    )
+    counts = ", ".join(f"{n} {s}" for s, n in results["summary"]["controls"].items() if n)
+    click.echo(f"controls: {counts}")
+    click.echo(f"score {score} on {overall['coverage']}% evidence coverage; gate {verdict}")
+    for path in written:
+        click.echo(f"wrote {path}")
+    return 0 if gate["passed"] else 1
+
+
+def _common(func):
+    options = [
+        click.option(
+            "--baseline", help="baseline name or YAML path (default: the config's, else privacy-policy)"
+        ),
+        click.option("--output", "output", type=click.Path(path_type=Path), help="output folder [vigil-out]"),
+        click.option(
+            "--format",
+            "fmt",
+            default="all",
+            show_default=True,
+            help=f"comma-separated: {', '.join(FORMATS)}, or all (results.json is always written)",
+        ),
+        click.option("--fail-on", type=FAIL_ON, help="gate severity [high]"),
+        click.option("--only", help="comma-separated check ids to evaluate"),
+        click.option("--no-waivers", is_flag=True, help="apply no waiver: the unwaived truth, for an audit"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _baseline_ref(explicit: str | None, config: Config | None) -> str:
+    """A config's baseline path is relative to the config file; a name is a shipped baseline."""
+    ref = explicit or (config.baseline if config else None) or "privacy-policy"
+    if explicit is None and config is not None and (config.base_dir / ref).is_file():
+        return str((config.base_dir / ref).resolve())
+    return ref
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vigil")
+@click.option("-q", "--quiet", is_flag=True, help="only warnings and errors on stderr")
+def cli(quiet: bool) -> None:
+    """vigil: prove that an organisation keeps the promises of its security and privacy policy."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO, format="vigil: %(message)s", stream=sys.stderr
+    )
+
+
+@cli.command("scan")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="vigil.yaml to read",
+)
+@_common
+def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers) -> int:
+    """Collect evidence from every configured source, evaluate the baseline, write the reports."""
+    config = load_config(config_path)
+    options = RunOptions(
+        baseline=_baseline_ref(baseline, config),
+        out_dir=output or Path(config.output or "vigil-out"),
+        fail_on=fail_on or config.fail_on or "high",
+        only=_only(only),
+        waivers=not no_waivers,
+        formats=_formats(fmt),
+        config_path=config_path,
+        target_label=config.target_label,
+    )
+    return _summary(*scan(config, options))
+
+
+@cli.command("evaluate")
+@click.option(
+    "--evidence",
+    "evidence_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="an OUT/evidence folder written by an earlier scan",
+)
+@click.option("--as-of", help="judge freshness and ages at this ISO time instead of now")
+@_common
+def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers) -> int:
+    """Re-evaluate stored evidence offline: nothing is collected, findings are the same."""
+    options = RunOptions(
+        baseline=baseline or "",
+        out_dir=output or Path("vigil-out"),
+        fail_on=fail_on or "high",
+        only=_only(only),
+        waivers=not no_waivers,
+        formats=_formats(fmt),
+        mode="evaluate",
+    )
+    return _summary(*reevaluate(evidence_dir, options, parse_as_of(as_of)))
+
+
+@cli.command("report")
+@click.argument("results_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--format", "fmt", default="all", show_default=True, help=f"comma-separated: {', '.join(FORMATS)}"
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), help="folder for the reports [beside RESULTS_FILE]"
+)
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="an earlier results.json to show what changed",
+)
+def report_cmd(results_file: Path, fmt: str, output: Path | None, previous: Path | None) -> int:
+    """Render reports from a results.json again, without collecting or evaluating."""
+    results = _read_json(results_file)
+    previous_doc = _read_json(previous) if previous else None
+    out_dir = output or results_file.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    import os
+
+    link_base = os.path.relpath(results_file.parent, out_dir)
+    ctx = RenderContext(previous=previous_doc, link_base="" if link_base == "." else link_base + "/")
+    for name in _formats(fmt):
+        if name == "json" and out_dir.resolve() == results_file.parent.resolve():
+            continue  # never overwrite the source of truth with itself
+        click.echo(f"wrote {render(results, name, out_dir, ctx)}")
+    return 0
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path}: not a readable results.json: {exc}") from None
+    if not isinstance(doc, dict) or "findings" not in doc or "controls" not in doc:
+        raise UserError(f"{path}: not a vigil results.json (no findings/controls)")
+    return doc
+
+
+@cli.group("checks")
+def checks_group() -> None:
+    """List and describe the installed checks."""
+
+
+@checks_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable")
+def checks_list(as_json: bool) -> int:
+    registry.load_plugins()
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "severity": c.severity,
+            "domain": c.domain,
+            "needs": list(c.needs),
+            "origin": registry.checks.origin(c.id),
+        }
+        for c in registry.checks
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+    else:
+        for row in rows:
+            click.echo(f"{row['id']:<48} {row['severity']:<8} {row['domain']:<14} {row['title']}")
+    return 0
+
+
+@checks_group.command("show")
+@click.argument("check_id")
+def checks_show(check_id: str) -> int:
+    registry.load_plugins()
+    check = registry.checks.get(check_id)
+    if check is None:
+        raise UserError(f"no check {check_id!r} is installed (see `vigil checks list`)")
+    click.echo(f"{check.id}: {check.title}")
+    click.echo(f"severity {check.severity}, domain {check.domain}, needs {', '.join(check.needs)}")
+    click.echo(f"from {registry.checks.origin(check.id)}")
+    click.echo(f"\n{check.description}")
+    if check.remediation:
+        click.echo(f"\nRemediation: {check.remediation}")
+    if check.params:
+        click.echo("\nParameters (defaults):")
+        for name, value in check.params.items():
+            click.echo(f"  {name}: {json.dumps(value)}")
+    for ref in check.references:
+        click.echo(f"see {ref}")
+    return 0
+
+
+@cli.group("baselines")
+def baselines_group() -> None:
+    """List and describe baselines."""
+
+
+@baselines_group.command("list")
+def baselines_list() -> int:
+    for name in shipped_names():
+        baseline = load_baseline(name)
+        click.echo(f"{name:<24} {len(baseline.controls):>3} controls  {baseline.title}")
+    return 0
+
+
+@baselines_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable")
+def baselines_show(name: str, as_json: bool) -> int:
+    registry.load_plugins()
+    baseline = load_baseline(name)
+    if as_json:
+        doc = {
+            "name": baseline.name,
+            "title": baseline.title,
+            "chain": list(baseline.chain),
+            "controls": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "domain": c.domain,
+                    "section": c.section,
+                    "quote": c.quote,
+                    "frameworks": {k: list(v) for k, v in c.frameworks.items()},
+                    "checks": list(c.checks),
+                }
+                for c in baseline.controls
+            ],
+        }
+        click.echo(json.dumps(doc, indent=1))
+        return 0
+    click.echo(f"{baseline.name}: {baseline.title} ({' -> '.join(baseline.chain)})")
+    section = None
+    for c in baseline.controls:
+        if c.section != section:
+            section = c.section
+            click.echo(f"\n## {section}")
+        checks = (
+            ", ".join(cid + ("" if cid in registry.checks else " (not installed)") for cid in c.checks)
+            or "manual review"
+        )
+        click.echo(f'{c.id} [{c.domain}] {c.title}\n    "{c.quote}"\n    checks: {checks}')
+    return 0
+
+
+@cli.command("init")
+@click.argument("path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG)
+@click.option("--force", is_flag=True, help="overwrite an existing file")
+def init_cmd(path: Path, force: bool) -> int:
+    """Write a commented starter vigil.yaml."""
+    if path.exists() and not force:
+        raise UserError(f"{path} exists; use --force to overwrite it")
+    path.write_text(STARTER, encoding="utf-8")
+    click.echo(f"wrote {path}: edit the sources, then run `vigil scan --config {path}`")
+    return 0
+
+
+@cli.command("demo")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True)
+@click.option("--format", "fmt", default="all", show_default=True)
+def demo_cmd(output: Path, fmt: str) -> int:
+    """Build the demo organisation, scan it and write the reports (exits 0: its failures are deliberate)."""
+    from vigil.demo import build_demo
+
+    config_path = build_demo(output / "org")
+    config = load_config(config_path)
+    options = RunOptions(
+        baseline=_baseline_ref(None, config),
+        out_dir=output,
+        fail_on=config.fail_on or "high",
+        formats=_formats(fmt),
+        mode="demo",
+        config_path=config_path,
+        target_label=config.target_label,
+    )
+    results, written = scan(config, options)
+    _summary(results, written)
+    click.echo(f"demo organisation in {output / 'org'}; open {output / 'report.html'} in a browser")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        code = cli.main(args=argv, prog_name="vigil", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"vigil: error: {exc}", err=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("vigil: aborted", err=True)
+        return 130
+    return code if isinstance(code, int) else 0
+
+
+__all__ = ["main", "cli", "parse_config"]

@@ -1,0 +1,249 @@
+"""Judgment: run the baseline's checks on stored evidence and turn their outcomes into findings."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from vigil import registry
+from vigil.baseline import Baseline
+from vigil.errors import UserError
+from vigil.model import Check, Control, Evidence, Finding, Outcome
+
+MANUAL_PREFIX = "manual."
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveCheck:
+    """A check as this baseline runs it: severity and parameters after overrides."""
+
+    id: str
+    check: Check | None  # None: the baseline names it but no installed plugin provides it
+    severity: str
+    params: Mapping[str, Any]
+    controls: tuple[str, ...]
+    title: str
+    description: str
+    remediation: str
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    controls: tuple[Control, ...]
+    checks: Mapping[str, EffectiveCheck]
+    findings: tuple[Finding, ...]
+    evidence: tuple[Evidence, ...]
+
+
+def manual_check_id(control: Control) -> str:
+    return MANUAL_PREFIX + re.sub(r"[^a-z0-9]+", "_", control.id.lower()).strip("_")
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    return isinstance(value, type(default))
+
+
+def effective_checks(
+    baseline: Baseline, only: Iterable[str] | None = None
+) -> tuple[tuple[Control, ...], dict]:
+    """The controls in scope and every check they run, with parameters resolved and validated."""
+    only_set = set(only) if only else None
+    if only_set:
+        named = {c for control in baseline.controls for c in control.checks}
+        unknown = sorted(only_set - named - {manual_check_id(c) for c in baseline.controls})
+        if unknown:
+            raise UserError(
+                f"--only: {', '.join(unknown)} not in baseline {baseline.name} (see `vigil checks list`)"
+            )
+    controls, checks = [], {}
+    for control in baseline.controls:
+        ids = [cid for cid in control.checks if baseline.check_overrides.get(cid, {}).get("enabled", True)]
+        if not ids:
+            ids = [manual_check_id(control)]
+        if only_set is not None:
+            ids = [cid for cid in ids if cid in only_set]
+            if not ids:
+                continue
+        controls.append(replace(control, checks=tuple(ids)))
+        for cid in ids:
+            if cid in checks:
+                checks[cid] = replace(checks[cid], controls=(*checks[cid].controls, control.id))
+            else:
+                checks[cid] = _effective(baseline, cid, control)
+    return tuple(controls), checks
+
+
+def _effective(baseline: Baseline, cid: str, control: Control) -> EffectiveCheck:
+    check = registry.checks.get(cid)
+    override = baseline.check_overrides.get(cid, {})
+    if check is None:
+        manual = cid.startswith(MANUAL_PREFIX)
+        return EffectiveCheck(
+            id=cid,
+            check=None,
+            severity=override.get("severity", "medium"),
+            params={},
+            controls=(control.id,),
+            title=f"Manual review: {control.title}" if manual else f"{cid} (not installed)",
+            description=control.manual_procedure
+            or (
+                "No automated check covers this control yet; an auditor verifies it by hand."
+                if manual
+                else ""
+            ),
+            remediation="Provide the evidence named in the procedure and record the auditor's judgment.",
+            domain=control.domain,
+        )
+    params = dict(check.params)
+    for name in check.params:
+        if name in baseline.parameters:
+            params[name] = baseline.parameters[name]
+    for name, value in override.get("params", {}).items():
+        if name not in check.params:
+            where = baseline.where.get(("checks", cid, name), str(baseline.path))
+            known = ", ".join(check.params) or "none"
+            raise UserError(f"{where}: check {cid} has no parameter {name!r} (it has: {known})")
+        params[name] = value
+    for name, value in params.items():
+        if not _same_type(check.params[name], value):
+            where = baseline.where.get(("checks", cid, name)) or baseline.where.get(("parameters", name), "")
+            expected = type(check.params[name]).__name__
+            raise UserError(f"{where}: parameter {name} of {cid} must be {expected}, not {value!r}")
+    return EffectiveCheck(
+        id=cid,
+        check=check,
+        severity=override.get("severity", check.severity),
+        params=MappingProxyType(params),
+        controls=(control.id,),
+        title=check.title,
+        description=check.description,
+        remediation=check.remediation,
+        domain=check.domain,
+    )
+
+
+def judge_freshness(evidence: Iterable[Evidence], as_of: datetime) -> list[Evidence]:
+    """Status of each piece of evidence at `as_of`: error, tampered, stale or ok."""
+    judged = []
+    for ev in evidence:
+        if ev.status == "tampered":
+            judged.append(ev)
+        elif ev.error is not None:
+            judged.append(replace(ev, status="error"))
+        elif ev.expires_at <= as_of:
+            judged.append(replace(ev, status="stale"))
+        else:
+            judged.append(replace(ev, status="ok"))
+    return judged
+
+
+def _evidence_problem(ev: Evidence) -> str:
+    if ev.status == "stale":
+        return f"evidence collected {ev.collected_at.isoformat()} expired {ev.expires_at.isoformat()}: stale"
+    return ev.error or ev.status
+
+
+def evaluate(
+    baseline: Baseline,
+    evidence: Iterable[Evidence],
+    as_of: datetime,
+    only: Iterable[str] | None = None,
+) -> Evaluation:
+    """Pure: the same baseline, evidence and time always give the same findings."""
+    controls, checks = effective_checks(baseline, only)
+    judged = judge_freshness(evidence, as_of)
+    by_kind: dict[str, list[Evidence]] = defaultdict(list)
+    for ev in judged:
+        by_kind[ev.kind].append(ev)
+    findings: list[Finding] = []
+    for eff in checks.values():
+        findings.extend(_run(eff, by_kind, as_of))
+    return Evaluation(controls, checks, tuple(findings), tuple(judged))
+
+
+def _finding(eff: EffectiveCheck, outcome: Outcome, evidence_ids: tuple[str, ...]) -> Finding:
+    return Finding(
+        check_id=eff.id,
+        control_ids=eff.controls,
+        status=outcome.status,
+        severity=eff.severity,
+        resource=outcome.resource,
+        message=outcome.message,
+        evidence=evidence_ids,
+        location=outcome.location,
+    )
+
+
+def _run(eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: datetime) -> list[Finding]:
+    if eff.check is None:
+        if eff.id.startswith(MANUAL_PREFIX):
+            message = "needs manual review: no automated check covers this control"
+        else:
+            message = f"check {eff.id} is named by the baseline but no installed plugin provides it"
+        return [
+            _finding(eff, Outcome("manual", f"control:{control_id}", message), ())
+            for control_id in eff.controls
+        ]
+    findings: list[Finding] = []
+    view: dict[str, list[Any]] = {}
+    used: list[str] = []
+    runnable = True
+    for kind in eff.check.needs:
+        good = []
+        for ev in by_kind.get(kind, ()):
+            if ev.status != "ok":
+                resource = f"evidence:{kind}:{ev.target}"
+                findings.append(
+                    _finding(eff, Outcome("error", resource, _evidence_problem(ev)), (ev.sha256,))
+                )
+                continue
+            good.append(ev)
+            for problem in ev.problems:
+                outcome = Outcome(
+                    "error", problem.get("where", ev.target), problem.get("message", "unreadable")
+                )
+                findings.append(_finding(eff, outcome, (ev.sha256,)))
+        if not good:
+            runnable = False
+            if kind not in by_kind:
+                message = f"no evidence of kind {kind} was collected: configure a source that provides it"
+                findings.append(_finding(eff, Outcome("error", f"evidence:{kind}", message), ()))
+            continue
+        items: list[Any] = []
+        for ev in good:
+            used.append(ev.sha256)
+            if isinstance(ev.data, list):
+                items.extend(ev.data)
+            else:
+                items.append(ev.data)
+        view[kind] = items
+    if not runnable:
+        return findings
+    params = MappingProxyType({**eff.params, "now": as_of})
+    refs = tuple(used)
+    produced = 0
+    try:
+        for outcome in eff.check.func(MappingProxyType(view), params):
+            findings.append(_finding(eff, outcome, refs))
+            produced += 1
+    except Exception as exc:  # a crashing check must not pass silently: it is an error result
+        findings.append(_finding(eff, Outcome("error", f"check:{eff.id}", f"check raised {exc!r}"), refs))
+        return findings
+    if produced == 0:
+        message = "the evidence holds nothing this check applies to"
+        findings.append(
+            _finding(eff, Outcome("not_applicable", f"evidence:{','.join(eff.check.needs)}", message), refs)
+        )
+    return findings

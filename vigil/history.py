@@ -1,0 +1,48 @@
+"""Earlier runs in the same output folder: archived results.json files that reports compare against."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+HISTORY_DIR = "history"
+KEEP = 50  # summaries carried in results.json; the archived files themselves are never deleted
+
+
+def archive_previous(out_dir: Path) -> dict | None:
+    """Move OUT/results.json into OUT/history/ before a new run overwrites it; return it."""
+    current = out_dir / "results.json"
+    try:
+        previous = json.loads(current.read_text(encoding="utf-8"))
+        stamp = previous["run"]["finished_at"].replace(":", "").replace("-", "")[:15]
+        name = f"{stamp}-{previous['run']['id'][:8]}.json"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # no earlier run, or not one of ours: nothing to compare against
+    (out_dir / HISTORY_DIR).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(current, out_dir / HISTORY_DIR / name)
+    os.remove(current)
+    return previous
+
+
+def summaries(out_dir: Path) -> list[dict]:
+    """Oldest first: run id, time, overall score and coverage of each archived run."""
+    rows = []
+    for path in sorted((out_dir / HISTORY_DIR).glob("*.json"))[-KEEP:]:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            overall = doc["scores"]["overall"]
+            rows.append(
+                {
+                    "run_id": doc["run"]["id"],
+                    "finished_at": doc["run"]["finished_at"],
+                    "score": overall["score"],
+                    "coverage": overall["coverage"],
+                    "file": f"{HISTORY_DIR}/{path.name}",
+                }
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    rows.sort(key=lambda row: row["finished_at"])
+    return rows

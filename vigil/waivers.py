@@ -1,0 +1,99 @@
+"""Waivers: accepted risk with an owner, an approver and an expiry; invalid or expired ones stop applying."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+
+from vigil.baseline import RawWaiver
+from vigil.model import Finding, Waiver
+
+REQUIRED_TEXT = ("id", "check", "justification", "owner", "approver")
+KNOWN_KEYS = {"id", "scope", "check", "resource", "justification", "owner", "approver", "expires"}
+WAIVABLE = ("fail", "error")
+
+
+def _text(data: dict, key: str) -> str:
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_waiver(raw: RawWaiver, as_of: datetime, warn_days: int, enabled: bool) -> Waiver:
+    """Judge one waiver at `as_of`; a malformed one comes back with state `invalid` and the reason."""
+    data = dict(raw.data)
+    problems = [f"{key} is required" for key in REQUIRED_TEXT if not _text(data, key)]
+    unknown = sorted(set(data) - KNOWN_KEYS)
+    if unknown:
+        problems.append(f"unknown key(s) {', '.join(unknown)}")
+    scope = data.get("scope") or ("resource" if data.get("resource") else "check")
+    if scope not in ("resource", "check"):
+        problems.append(f"scope {scope!r} is not resource or check")
+    if scope == "resource" and not _text(data, "resource"):
+        problems.append("a resource-scoped waiver names its resource")
+    expires = None
+    raw_expiry = data.get("expires")
+    try:
+        expires = datetime.fromisoformat(str(raw_expiry)) if raw_expiry else None
+    except ValueError:
+        problems.append(f"expires {raw_expiry!r} is not an ISO 8601 date and time")
+    if raw_expiry is None:
+        problems.append("expires is required")
+    elif expires is not None and expires.tzinfo is None:
+        problems.append(f"expires {raw_expiry!r} has no timezone (write e.g. 2027-01-31T23:59:59+00:00)")
+        expires = None
+    waiver = Waiver(
+        id=_text(data, "id") or raw.where,
+        scope=scope,
+        check=_text(data, "check"),
+        resource=_text(data, "resource") or None if scope == "resource" else None,
+        justification=_text(data, "justification"),
+        owner=_text(data, "owner"),
+        approver=_text(data, "approver"),
+        expires=expires,
+    )
+    if problems:
+        return replace(waiver, state="invalid", problem=f"{raw.where}: " + "; ".join(problems))
+    days_left = (expires - as_of).days if expires else None
+    if not enabled:
+        return replace(waiver, state="disabled", days_left=days_left, problem="--no-waivers: not applied")
+    if expires <= as_of:
+        return replace(waiver, state="expired", days_left=days_left, problem=f"expired {expires.isoformat()}")
+    state = "expiring" if days_left is not None and days_left < warn_days else "active"
+    return replace(waiver, state=state, days_left=days_left)
+
+
+def parse_waivers(raws: Iterable[RawWaiver], as_of: datetime, warn_days: int, enabled: bool) -> list[Waiver]:
+    waivers = [parse_waiver(raw, as_of, warn_days, enabled) for raw in raws]
+    seen: set[str] = set()
+    for i, waiver in enumerate(waivers):
+        if waiver.id in seen and waiver.state != "invalid":
+            waivers[i] = replace(waiver, state="invalid", problem=f"duplicate waiver id {waiver.id!r}")
+        seen.add(waiver.id)
+    return waivers
+
+
+def _matches(waiver: Waiver, finding: Finding) -> bool:
+    if waiver.check != finding.check_id:
+        return False
+    return waiver.scope == "check" or fnmatch.fnmatchcase(finding.resource, waiver.resource or "")
+
+
+def apply_waivers(findings: Iterable[Finding], waivers: list[Waiver]) -> tuple[list[Finding], dict[str, int]]:
+    """Attach the first applying waiver to each fail/error finding it covers; count matches per waiver."""
+    live = [w for w in waivers if w.state in ("active", "expiring")]
+    by_check: dict[str, list[Waiver]] = {}
+    for waiver in live:
+        by_check.setdefault(waiver.check, []).append(waiver)
+    matched = {w.id: 0 for w in waivers}
+    out = []
+    for finding in findings:
+        if finding.status in WAIVABLE:
+            for waiver in by_check.get(finding.check_id, ()):
+                if _matches(waiver, finding):
+                    finding = replace(finding, waiver=waiver)
+                    matched[waiver.id] += 1
+                    break
+        out.append(finding)
+    return out, matched
