@@ -1,0 +1,35 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup system demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) scripts/check_python.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+system:
+	bash scripts/system-deps.sh
+
+setup: system $(STAMP)
+
+demo: setup
+	$(BIN)/vigil demo --output demo-out
+
+test: setup
+	bash scripts/services.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -n 2 -q
+
+bench: setup
+	$(BIN)/python bench/evaluate_evidence.py
+	$(BIN)/python bench/render_reports.py
+
+clean:
+	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out
