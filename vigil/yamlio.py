@@ -84,17 +84,42 @@ def schema(package: str, name: str) -> dict:
 def validate(data: Any, schema_doc: dict, path: Path, lines: dict[Location, int]) -> None:
     """Raise one UserError listing every schema violation with file, line and field."""
     validator = jsonschema.Draft202012Validator(schema_doc)
-    errors = sorted(validator.iter_errors(data), key=lambda e: (lines.get(tuple(e.absolute_path), 0), e.path))
-    if not errors:
+    problems = sorted((_where(e), _message(e)) for e in map(_deepest, validator.iter_errors(data)))
+    problems.sort(key=lambda item: lines.get(item[0], 0))
+    if not problems:
         return
-    messages = [f"{locate(path, lines, tuple(e.absolute_path))}: {_message(e)}" for e in errors[:10]]
-    more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+    messages = [f"{locate(path, lines, where)}: {message}" for where, message in problems[:10]]
+    more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
     raise UserError("; ".join(messages) + more)
 
 
+def _deepest(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For oneOf/anyOf, the alternative that came closest says what is really wrong."""
+    while error.context:
+        # an alternative that failed only on type was the wrong alternative; the deepest other one is right
+        fitting = [e for e in error.context if e.validator not in ("type", "oneOf", "anyOf") or e.context]
+        error = max(fitting, key=lambda e: len(e.absolute_path)) if fitting else error.context[0]
+    return error
+
+
+def _unexpected(error: jsonschema.ValidationError) -> list[str]:
+    allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+    return (
+        sorted(str(k) for k in error.instance if k not in allowed) if isinstance(error.instance, dict) else []
+    )
+
+
+def _where(error: jsonschema.ValidationError) -> Location:
+    """An unknown key is reported at the key itself, not at the mapping that holds it."""
+    where = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and _unexpected(error):
+        return (*where, _unexpected(error)[0])
+    return where
+
+
 def _message(error: jsonschema.ValidationError) -> str:
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties are not allowed", "unknown key")
+    if error.validator == "additionalProperties" and _unexpected(error):
+        return f"unknown key (allowed: {', '.join(error.schema.get('properties', {}))})"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
     return error.message
