@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -197,3 +198,15 @@ def test_checks_and_baselines_listing(capsys):
     assert "privacy-policy" in capsys.readouterr().out
     assert main(["baselines", "show", "privacy-policy"]) == 0
     assert "PP-TRAINING-ANNUAL" in capsys.readouterr().out
+
+
+def test_report_rerenders_from_results_without_collecting(demo_run, tmp_path, capsys):
+    assert (
+        main(["report", str(demo_run / "results.json"), "--format", "json,csv", "--output", str(tmp_path)])
+        == 0
+    )
+    assert _findings(tmp_path / "results.json") == _findings(demo_run / "results.json")
+    rows = list(csv.DictReader((tmp_path / "findings.csv").open(encoding="utf-8-sig")))
+    assert len(rows) == len(_findings(demo_run / "results.json"))
+    assert main(["report", str(tmp_path / "findings.csv")]) == 2
+    assert "not a readable results.json" in capsys.readouterr().err

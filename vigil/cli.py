@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import click
 
 from vigil import __version__, registry
 from vigil.baseline import load_baseline, shipped_names
-from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config, parse_config
+from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.model import SEVERITIES
 from vigil.render import FORMATS, RenderContext, render
@@ -155,11 +156,13 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
 def report_cmd(results_file: Path, fmt: str, output: Path | None, previous: Path | None) -> int:
     """Render reports from a results.json again, without collecting or evaluating."""
     results = _read_json(results_file)
+    if previous is None and results.get("history"):
+        # the run before this one, archived beside it by the scan that wrote it
+        candidate = results_file.parent / results["history"][-1]["file"]
+        previous = candidate if candidate.is_file() else None
     previous_doc = _read_json(previous) if previous else None
     out_dir = output or results_file.parent
     out_dir.mkdir(parents=True, exist_ok=True)
-    import os
-
     link_base = os.path.relpath(results_file.parent, out_dir)
     ctx = RenderContext(previous=previous_doc, link_base="" if link_base == "." else link_base + "/")
     for name in _formats(fmt):
@@ -333,6 +336,3 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("vigil: aborted", err=True)
         return 130
     return code if isinstance(code, int) else 0
-
-
-__all__ = ["main", "cli", "parse_config"]
