@@ -307,6 +307,10 @@ def test_baseline_state_against_the_previous_run_including_fixed_findings(valida
     assert (fixed["kind"], fixed["level"]) == ("pass", "none")
     assert fixed["message"]["text"].startswith("No longer failing")
     assert "baselineState" not in json.dumps(sarif(now, tmp_path / "no-previous"))
+    # for GitHub uploads: states kept, fixed results left out
+    lean = sarif(now, tmp_path / "lean", RenderContext(previous=before, extra={"sarif_absent": False}))
+    lean_states = {k: r["baselineState"] for k, r in by_resource(lean["runs"][0]).items()}
+    assert lean_states == {k: v for k, v in states.items() if v != "absent"}
 
 
 def test_results_are_written_most_severe_first(tmp_path):

@@ -169,7 +169,7 @@ def _rules(results: dict, previous: dict | None, entries: list) -> tuple[list, d
 # ---- results ----
 
 
-def _entries(results: dict, previous: dict | None) -> list[tuple[dict, str | None, str]]:
+def _entries(results: dict, previous: dict | None, fixed_too: bool) -> list[tuple[dict, str | None, str]]:
     """(finding, baselineState, group) for every result the log carries."""
     failing = [f for f in results.get("findings") or () if f["status"] in FAILING]
     if previous is None:
@@ -179,6 +179,8 @@ def _entries(results: dict, previous: dict | None) -> list[tuple[dict, str | Non
     change = compare(_view(failing), _view(previous.get("findings") or ()))
     states = change.state_of()
     out = [(f, states.get(f["fingerprint"], "new"), WAIVED if f.get("waiver") else OPEN) for f in failing]
+    if not fixed_too:
+        return out
     fixed = {v["fingerprint"] for v in change.absent}
     return out + [(f, "absent", FIXED) for f in previous.get("findings") or () if f["fingerprint"] in fixed]
 
@@ -359,7 +361,10 @@ def _run(results: dict, ctx, rules: list[dict], written: list[dict], trim: dict 
 def render_sarif(results: dict, path: Path, ctx) -> None:
     """Write results.sarif: one run, failing findings most severe first, trimmed to GitHub's limits."""
     # always most severe first: GitHub keeps only the first 5,000 results of a run
-    entries = sorted(_entries(results, ctx.previous), key=limits.priority)
+    # GitHub shows every result as an alert whatever its kind or baselineState, and closes fixed alerts
+    # by itself, so an upload to GitHub is better off without fixed results: ctx.extra can leave them out
+    fixed_too = ctx.extra.get("sarif_absent", True)
+    entries = sorted(_entries(results, ctx.previous, fixed_too), key=limits.priority)
     capped = entries[: limits.MAX_RESULTS_PER_RUN]
     rules, index, tags_cut, rules_total = _rules(results, ctx.previous, capped)
     left_out = entries[limits.MAX_RESULTS_PER_RUN :] + [e for e in capped if e[0]["check_id"] not in index]
