@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta
@@ -537,3 +538,44 @@ def make_results(
         "evidence": list(evidence.values()),
         "history": _history(rng, overall["score"]) if with_history else [],
     }
+
+
+# Markup, script-closing and template-injection strings that every renderer must show as plain text.
+PAYLOADS = (
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ 7*7 }}",
+    "</script><script>alert(2)</script>",
+)
+
+
+def with_payloads(results: dict, payloads: tuple[str, ...] = PAYLOADS) -> dict:
+    """A copy of results with hostile text in every free-text field a report shows.
+
+    Fields touched: finding resource and message, control title/section/quote/manual procedure,
+    check title and remediation, evidence target, waiver justification and owner, baseline title.
+    Ids, statuses and numbers stay valid, so the document is still schema-correct.
+    """
+    out = copy.deepcopy(results)
+
+    def hostile(i: int, text: str) -> str:
+        return f"{text} {payloads[i % len(payloads)]}"
+
+    for i, f in enumerate(out["findings"]):
+        f["resource"] = hostile(i, f["resource"])
+        f["message"] = hostile(i + 1, f["message"])
+        if f["waiver"]:
+            f["waiver"]["justification"] = hostile(i, f["waiver"]["justification"])
+    for i, c in enumerate(out["controls"]):
+        c["title"], c["quote"] = hostile(i, c["title"]), hostile(i + 2, c["quote"])
+        c["section"] = hostile(i % 2, c["section"])
+        if c["manual_procedure"]:
+            c["manual_procedure"] = hostile(i, c["manual_procedure"])
+    for i, meta in enumerate(out["checks"].values()):
+        meta["title"], meta["remediation"] = hostile(i, meta["title"]), hostile(i + 3, meta["remediation"])
+    for i, e in enumerate(out["evidence"]):
+        e["target"] = hostile(i, e["target"])
+    for i, w in enumerate(out["waivers"]):
+        w["justification"], w["owner"] = hostile(i, w["justification"]), hostile(i + 1, w["owner"])
+    out["baseline"]["title"] = hostile(0, out["baseline"]["title"])
+    return out
