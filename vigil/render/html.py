@@ -1,0 +1,280 @@
+"""The HTML report: one self-contained file with inline CSS, JS, SVG charts and the findings as JSON data."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from collections import Counter, defaultdict
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from vigil import compare as comparing
+from vigil.render import RenderContext, charts
+
+STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
+STATUS_LABEL = {"fail": "Fail", "error": "Error", "manual": "Manual", "pass": "Pass", "not_applicable": "N/A"}
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+DOMAINS = ("technical", "administrative", "physical")
+FRAMEWORK_NAMES = {
+    "soc2": "SOC 2",
+    "iso27001": "ISO/IEC 27001",
+    "nist_800_53": "NIST SP 800-53",
+    "gdpr": "GDPR",
+}
+CHANGE_CODES = {"new": 1, "unchanged": 2, "updated": 3}
+# how many findings a "what changed" list shows before pointing at the findings explorer
+CHANGE_LIST_LIMIT = 8
+
+
+def _environment() -> jinja2.Environment:
+    # vigil.report_templates is its own package (report_templates/ in the source tree), so load through
+    # the package rather than a path: works editable, installed and from a zipped wheel alike.
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("vigil.report_templates", "."),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["status_label"] = lambda s: STATUS_LABEL.get(s, str(s))
+    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1f}".rstrip("0").rstrip(".")
+    env.filters["num"] = lambda v: f"{v:,}"
+    env.filters["day"] = lambda v: (v or "")[:10]
+    return env
+
+
+def _asset(name: str) -> str:
+    return files("vigil.report_templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def content_security_policy(css: str, js: str) -> str:
+    """Allow exactly our one <style> and one <script>; nothing may be fetched, and Trusted Types make
+    any accidental innerHTML-with-a-string throw instead of parsing markup."""
+    return (
+        f"default-src 'none'; script-src {_sha256(js)}; style-src {_sha256(css)}; "
+        "base-uri 'none'; form-action 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
+    )
+
+
+def script_json(value: object) -> Markup:
+    """JSON for <script type="application/json">: no <, > or & left to end the element or open a comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # S704: the text holds no <, > or &, so it cannot be markup
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704
+
+
+def evidence_href(link_base: str, path: str) -> str:
+    # quote the results-relative path so it can only ever be a relative URL (":" becomes %3A: no scheme)
+    return link_base + quote(path, safe="/")
+
+
+def _finding_order(f: dict) -> tuple:
+    """Open and severe first, so page one of an unfiltered report is the page that matters."""
+    return (
+        STATUS_ORDER.index(f["status"]) if f["status"] in STATUS_ORDER else 9,
+        bool(f.get("waiver")),
+        SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9,
+        f["check_id"],
+        f["resource"],
+    )
+
+
+def findings_data(results: dict, ctx: RenderContext, states: dict[str, str]) -> dict:
+    """The findings explorer's data: lookup tables plus one small array per finding, sorted."""
+    checks_meta = results.get("checks", {})
+    controls = results.get("controls", [])
+    control_index = {c["id"]: i for i, c in enumerate(controls)}
+    check_ids = sorted({f["check_id"] for f in results["findings"]} | set(checks_meta))
+    check_index = {c: i for i, c in enumerate(check_ids)}
+    evidence = results.get("evidence", [])
+    evidence_index = {e["id"]: i for i, e in enumerate(evidence)}
+    waivers: dict[str, int] = {}
+    waiver_rows: list[list] = []
+    rows = []
+    for f in sorted(results["findings"], key=_finding_order):
+        w = f.get("waiver")
+        wi = -1
+        if w:
+            wi = waivers.setdefault(w["id"], len(waiver_rows))
+            if wi == len(waiver_rows):
+                waiver_rows.append(
+                    [w["id"], w.get("owner") or "", w.get("approver") or "", (w.get("expires") or "")[:10],
+                     w.get("justification") or ""]
+                )  # fmt: skip
+        loc = f.get("location")
+        rows.append([
+            check_index[f["check_id"]],
+            [control_index[c] for c in f.get("control_ids", ()) if c in control_index],
+            STATUS_ORDER.index(f["status"]),
+            SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 4,
+            f["resource"],
+            f["message"],
+            [evidence_index[e] for e in f.get("evidence", ()) if e in evidence_index],
+            f"{loc['path']}:{loc['line']}" if loc and loc.get("line") else (loc or {}).get("path"),
+            wi,
+            CHANGE_CODES.get(states.get(f["fingerprint"], ""), 0),
+        ])  # fmt: skip
+
+    def check_row(cid: str) -> list:
+        meta = checks_meta.get(cid, {})
+        domain = meta.get("domain")
+        return [cid, meta.get("title") or cid, meta.get("remediation") or "",
+                DOMAINS.index(domain) if domain in DOMAINS else -1]  # fmt: skip
+
+    return {
+        "statuses": [STATUS_LABEL[s] for s in STATUS_ORDER],
+        "statusKeys": list(STATUS_ORDER),
+        "severities": list(SEVERITY_ORDER),
+        "domains": list(DOMAINS),
+        "checks": [check_row(c) for c in check_ids],
+        "controls": [
+            [
+                c["id"],
+                c["title"],
+                DOMAINS.index(c["domain"]) if c.get("domain") in DOMAINS else -1,
+                [f"{k}:{ref}" for k, refs in (c.get("frameworks") or {}).items() for ref in refs],
+            ]
+            for c in controls
+        ],  # fmt: skip
+        "evidence": [
+            [e.get("kind") or e["id"][:12], evidence_href(ctx.link_base, e["path"]), e.get("status", "")]
+            for e in evidence
+        ],
+        "waivers": waiver_rows,
+        "findings": rows,
+        "hasPrevious": ctx.previous is not None,
+    }
+
+
+def _controls_view(results: dict) -> list[dict]:
+    """Controls grouped by the policy section their quote comes from, in baseline order."""
+    per_control: dict[str, Counter] = defaultdict(Counter)
+    per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for f in results["findings"]:
+        key = "waived" if f.get("waiver") and f["status"] in ("fail", "error") else f["status"]
+        for cid in f.get("control_ids", ()):
+            per_control[cid][key] += 1
+            per_check[(cid, f["check_id"])][key] += 1
+    checks_meta = results.get("checks", {})
+    sections: dict[str, list[dict]] = {}
+    for i, c in enumerate(results.get("controls", [])):
+        checks = [
+            {"id": ch, "meta": checks_meta.get(ch, {}), "counts": per_check[(c["id"], ch)]}
+            for ch in c.get("checks", ())
+        ]
+        frameworks = [(FRAMEWORK_NAMES.get(k, k), refs) for k, refs in (c.get("frameworks") or {}).items()]
+        counts = per_control[c["id"]]
+        sections.setdefault(c.get("section") or "Other commitments", []).append(
+            {"c": c, "index": i, "checks": checks, "frameworks": frameworks, "counts": counts,
+             "total": sum(counts.values())}
+        )  # fmt: skip
+    return [{"name": name, "controls": items} for name, items in sections.items()]
+
+
+def _framework_options(results: dict) -> list[dict]:
+    refs: dict[str, set[str]] = defaultdict(set)
+    for c in results.get("controls", []):
+        for key, values in (c.get("frameworks") or {}).items():
+            refs[key].update(values)
+    return [
+        {"key": k, "name": FRAMEWORK_NAMES.get(k, k), "refs": sorted(refs[k])}
+        for k in sorted(refs, key=lambda k: FRAMEWORK_NAMES.get(k, k))
+    ]
+
+
+def _changes(change: comparing.Change | None) -> dict | None:
+    if change is None:
+        return None
+    order = sorted(change.new, key=_finding_order)
+    return {
+        "new": len(change.new),
+        "fixed": len(change.absent),
+        "still_open": len(change.unchanged) + len(change.updated),
+        "updated": len(change.updated),
+        "new_list": order[:CHANGE_LIST_LIMIT],
+        "fixed_list": sorted(change.absent, key=_finding_order)[:CHANGE_LIST_LIMIT],
+    }
+
+
+def _trend_points(results: dict) -> list[dict]:
+    points = [
+        {"label": (h.get("finished_at") or "")[:10], "score": h.get("score"), "coverage": h.get("coverage")}
+        for h in results.get("history") or []
+    ]
+    overall = results["scores"]["overall"]
+    run = results.get("run", {})
+    label = (run.get("finished_at") or run.get("as_of") or "now")[:10]
+    return points + [{"label": label, "score": overall.get("score"), "coverage": overall.get("coverage")}]
+
+
+def build_view(results: dict, ctx: RenderContext) -> dict:
+    """Everything the template shows on its first screen and in the controls list."""
+    change = comparing.compare(results, ctx.previous)
+    scores = results["scores"]
+    cards = [("overall", "Overall", scores["overall"])] + [
+        (d, d.capitalize(), scores["domains"][d]) for d in DOMAINS if d in scores.get("domains", {})
+    ]
+    waivers = results.get("waivers") or []
+    summary = results.get("summary", {})
+    return {
+        "change": change,
+        "changes": _changes(change),
+        "cards": [
+            {
+                "key": k,
+                "name": name,
+                "s": s,
+                "bar": charts.coverage_bar(s.get("coverage"), f"{name} evidence coverage"),
+            }
+            for k, name, s in cards
+        ],  # fmt: skip
+        "expiring": sorted(
+            (w for w in waivers if w.get("state") == "expiring"), key=lambda w: w["days_left"]
+        ),
+        "broken": [w for w in waivers if w.get("state") in ("expired", "invalid")],
+        "status_counts": [(s, summary.get("status", {}).get(s, 0)) for s in STATUS_ORDER],
+        "severity_counts": [(s, summary.get("severity", {}).get(s, 0)) for s in SEVERITY_ORDER],
+        "open_total": sum(summary.get("severity", {}).values()),
+        "chart_domains": charts.domain_scores(scores),
+        "chart_severity": charts.severity_counts(summary.get("severity", {})),
+        "chart_status": charts.status_counts(summary.get("status", {})),
+        "chart_trend": charts.trend(_trend_points(results)) if results.get("history") else None,
+        "sections": _controls_view(results),
+        "frameworks": _framework_options(results),
+        "evidence": [
+            dict(e, href=evidence_href(ctx.link_base, e["path"])) for e in results.get("evidence", [])
+        ],
+        "status_order": STATUS_ORDER,
+        "severity_order": SEVERITY_ORDER,
+        "domains": DOMAINS,
+    }
+
+
+def render_html(results: dict, path: Path, ctx: RenderContext) -> None:
+    """Write the report to path (atomically, like every other renderer)."""
+    env = _environment()
+    css, js = _asset("report.css"), _asset("report.js")
+    view = build_view(results, ctx)
+    states = view["change"].state_of() if view["change"] else {}
+    html = env.get_template("report.html.j2").render(
+        r=results,
+        v=view,
+        css=Markup(css),  # noqa: S704 - our own packaged stylesheet, hashed into the CSP below
+        js=Markup(js),  # noqa: S704 - our own packaged script, hashed into the CSP below
+        csp=content_security_policy(css, js),
+        data=script_json(findings_data(results, ctx, states)),
+    )
+    path = Path(path)
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
