@@ -93,6 +93,12 @@ def _control(raw: Mapping[str, Any]) -> Control:
     )
 
 
+def _locate_param(path: Path, lines: dict, prefix: tuple, name: str) -> str:
+    """A parameter is written dotted (training.max_age_days: 1) or nested (training: {max_age_days: 1})."""
+    dotted = (*prefix, name)
+    return locate(path, lines, dotted if dotted in lines else (*prefix, *name.split(".")))
+
+
 def load_baseline(
     ref: str | Path, *, _seen: tuple[Path, ...] = (), _relative_to: Path | None = None
 ) -> Baseline:
@@ -112,7 +118,7 @@ def load_baseline(
     where: dict[tuple, str] = dict(parent.where) if parent else {}
     own_params = flatten(data.get("parameters", {}))
     for name in own_params:
-        where[("parameters", name)] = locate(path, lines, ("parameters", *name.split(".")))
+        where[("parameters", name)] = _locate_param(path, lines, ("parameters",), name)
     parameters = {**(parent.parameters if parent else {}), **own_params}
 
     controls: dict[str, Control] = {c.id: c for c in parent.controls} if parent else {}
@@ -139,8 +145,8 @@ def load_baseline(
         merged.update({k: v for k, v in override.items() if k != "params"})
         merged["params"] = {**merged.get("params", {}), **flatten(override.get("params", {}))}
         for name in flatten(override.get("params", {})):
-            where[("checks", check_id, name)] = locate(
-                path, lines, ("checks", check_id, "params", *name.split("."))
+            where[("checks", check_id, name)] = _locate_param(
+                path, lines, ("checks", check_id, "params"), name
             )
         where[("checks", check_id)] = locate(path, lines, ("checks", check_id))
 
