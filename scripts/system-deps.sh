@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the system tools vigil's collectors and tests drive: nmap and Debian's chromium.
-# As root it uses apt-get; otherwise it says what is missing and how to install it.
+# Installs the system tools vigil's collectors and tests drive: nmap and Debian's chromium, and
+# python3-venv where Debian's own Python lacks venv. As root it uses apt-get; otherwise it says what
+# is missing and how to install it.
 set -euo pipefail
 missing=()
+"${PYTHON:-python3}" -c "import ensurepip, venv" >/dev/null 2>&1 || missing+=(python3-venv)
 command -v nmap >/dev/null 2>&1 || missing+=(nmap)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
