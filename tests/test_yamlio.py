@@ -71,6 +71,17 @@ def test_unknown_key_in_a_control_names_its_line_and_field(tmp_path):
     assert "manual_procedure" in str(exc.value)  # says what is allowed
 
 
+def test_unknown_key_with_a_block_value_names_the_key_line_not_the_value_line(tmp_path):
+    path = tmp_path / "acme.yaml"
+    path.write_text(CONTROL.replace("controls:", "severity_overrides:\n  high: [x]\ncontrols:"))
+    data, lines = load_yaml(path)
+    assert lines[("severity_overrides",)] == 3
+    assert lines[("controls",)] == 5  # the key, although its list starts on line 6
+    assert lines[("controls", 0)] == 6
+    with pytest.raises(UserError, match=rf"^{path}:3: severity_overrides: unknown key"):
+        validate(data, BASELINE_SCHEMA, path, lines)
+
+
 def test_wrong_enum_value_names_line_field_and_the_choices(tmp_path):
     path = tmp_path / "acme.yaml"
     path.write_text(CONTROL.replace("domain: administrative", "domain: organisational"))

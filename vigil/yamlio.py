@@ -28,7 +28,8 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def _lines(node: yaml.Node, path: Location, out: dict[Location, int]) -> None:
-    out[path] = node.start_mark.line + 1
+    # a key's own line wins over where its value starts (the next line, for a block mapping or list)
+    out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
