@@ -1,0 +1,240 @@
+"""Redaction: secrets are masked before evidence is written; descriptions of secrets are kept."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from vigil import registry
+from vigil.collect import CollectContext, Task, collect, plan, run_task
+from vigil.config import parse_config
+from vigil.model import Collected, Collector
+from vigil.redact import MASK, redact, redact_text
+from vigil.store import EvidenceStore
+
+registry.load_plugins()
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJlMTAwMSIsIm5hbWUiOiJBZGEifQ."
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+PEM = (
+    "-----BEGIN RSA PRIVATE KEY-----\n"
+    "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+    "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n"
+    "-----END RSA PRIVATE KEY-----"
+)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "db_password",
+        "Passphrase",
+        "client_secret",
+        "api_key",
+        "apiKey",
+        "SecretAccessKey",
+        "aws_access_key_id",
+        "session_token",
+        "Authorization",
+        "private_key",
+        "cookie",
+    ],
+)
+def test_secret_by_key_name_is_masked_whatever_it_looks_like(key):
+    data = {"user": "svc-backup", key: "correct-horse-battery-staple"}
+    assert redact(data) == ({"user": "svc-backup", key: MASK}, 1)
+
+
+def test_nested_secrets_are_masked_and_counted():
+    doc = {
+        "users": [
+            {"name": "ada", "credentials": {"password": "hunter2", "token": "t0k3n"}},
+            {"name": "ben", "api_key": "k-123"},
+        ]
+    }
+    original = copy.deepcopy(doc)
+    redacted, count = redact(doc)
+    assert redacted == {
+        "users": [
+            {"name": "ada", "credentials": {"password": MASK, "token": MASK}},
+            {"name": "ben", "api_key": MASK},
+        ]
+    }
+    assert count == 3
+    assert doc == original  # a copy: the input is not changed
+
+
+def test_flags_about_secrets_are_kept():
+    report = {
+        "user": "ada",
+        "password_enabled": True,
+        "password_last_used": "2026-11-01T08:00:00+00:00",
+        "mfa_active": False,
+        "auth": True,  # a boolean under a secret-looking name describes, it does not reveal
+        "cookie": False,
+        "token": "",  # nothing to hide
+        "secret": None,
+    }
+    assert redact(report) == (report, 0)
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("deploy used key AKIAIOSFODNN7EXAMPLE from CI", "AKIAIOSFODNN7EXAMPLE"),
+        ("temporary ASIAY34FZKBOKMUTVV7A expires soon", "ASIAY34FZKBOKMUTVV7A"),
+        (f"session={JWT}", "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"),
+        (f"cookie carries {JWT} for ada", "eyJzdWIiOiJlMTAwMSIsIm5hbWUiOiJBZGEifQ"),
+        (
+            f"found in repo:\n{PEM}\nend of file",
+            "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+        ),
+        ("Authorization: Bearer 9f8e7d6c5b4a39281706f5e4", "9f8e7d6c5b4a39281706f5e4"),
+        ("ghp_16C7e42F292c6912E7710c838347Ae178B4a in .env", "ghp_16C7e42F292c6912E7710c838347Ae178B4a"),
+    ],
+)
+def test_secret_values_are_masked_wherever_they_appear(text, secret):
+    redacted, count = redact_text(text)
+    assert secret not in redacted
+    assert MASK in redacted and count >= 1
+
+
+def test_url_password_is_masked_and_the_user_kept():
+    text = "DATABASE_URL=postgres://app_rw:S3cr3t!pw@db.internal:5432/orders"
+    redacted, count = redact_text(text)
+    assert redacted == f"DATABASE_URL=postgres://app_rw:{MASK}@db.internal:5432/orders"
+    assert count == 1
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("password=hunter2", f"password={MASK}"),
+        ("login failed; password: 'hunter 2' rejected", f"login failed; password: {MASK} rejected"),
+        ("export DB_PASSWORD=hunter2 && run", f"export DB_PASSWORD={MASK} && run"),
+        ("MYSQL_PWD=hunter2", f"MYSQL_PWD={MASK}"),
+        ("api_token: abc123def", f"api_token: {MASK}"),
+        ('aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG"', f"aws_secret_access_key = {MASK}"),
+        ("x-api-key=abc&user=ada", f"x-api-key={MASK}&user=ada"),
+    ],
+)
+def test_inline_key_value_secrets_are_masked(text, expected):
+    assert redact_text(text)[0] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "password reset requested by ada.okafor@acme.example",
+        "password_enabled=true",
+        "https://portal.acme.example/login?next=/account",
+        "arn:aws:iam::123456789012:user/ada",
+        "sha256 3b1f0c9e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c",
+        "AKIA is the prefix of long-term AWS key ids",
+        "Annual privacy & security compliance",
+    ],
+)
+def test_non_secrets_are_untouched(text):
+    assert redact_text(text) == (text, 0)
+
+
+def test_non_string_values_pass_through():
+    data = {"ports": [22, 443], "open": True, "ratio": 0.5, "owner": None}
+    assert redact(data) == (data, 0)
+
+
+ROSTER = """\
+employee_id,full_name,work_email,pii_access
+e1001,Ada Okafor,ada.okafor@acme.example,yes
+e1002,Ben Whitlock (temp password=hunter2),ben.whitlock@acme.example,yes
+e1003,Chen Liu,chen.liu@acme.example,token=abc123xyz
+"""
+
+
+def test_records_evidence_on_disk_holds_no_secret(tmp_path):
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    config = parse_config(
+        {
+            "sources": {
+                "personnel": {
+                    "path": "roster.csv",
+                    "columns": {
+                        "id": "employee_id",
+                        "name": "full_name",
+                        "personal_data_access": "pii_access",
+                    },
+                }
+            }
+        },
+        None,
+        tmp_path,
+    )
+    store = EvidenceStore(tmp_path / "out" / "evidence")
+    [evidence] = collect(plan(config), CollectContext(tmp_path, lambda: NOW), store, concurrency=2)
+
+    names = {r["id"]: r["name"] for r in evidence.data}
+    assert names["e1002"].startswith(f"Ben Whitlock (temp password={MASK}")
+    # the malformed row's problem quotes the bad cell, and that quote is redacted too
+    assert [p["where"] for p in evidence.problems] == ["roster.csv:4"]
+    assert "abc123xyz" not in evidence.problems[0]["message"]
+
+    written = [p.read_text() for p in (tmp_path / "out" / "evidence").rglob("*.json")]
+    assert len(written) == 1
+    assert "hunter2" not in written[0] and "abc123xyz" not in written[0]
+    assert "Ada Okafor" in written[0]  # the rest of the roster is kept
+
+
+def _vault(target, ctx):
+    """A collector that returns what a secrets manager API might: names, ARNs and some secret values."""
+    if target["name"] == "down":
+        raise ConnectionError("https://auditor:Pa55word@vault.acme.example/v1 refused the connection")
+    return Collected(
+        {
+            "secrets": [
+                {"name": "prod/db", "kms_key": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab"},
+                {"name": "ci/deploy", "SecretString": "AKIAIOSFODNN7EXAMPLE", "rotation_enabled": False},
+            ],
+            "note": f"last rotated by pipeline with {JWT}",
+        },
+        ({"where": "ci/deploy", "message": "value looks like password=letmein"},),
+    )
+
+
+VAULT = Collector(
+    name="test.vault",
+    version="1",
+    kind="test.vault.secrets",
+    source="vault",
+    ttl=timedelta(hours=1),
+    description="",
+    func=_vault,
+)
+
+
+def test_collector_output_problems_and_errors_are_redacted_before_storage(tmp_path):
+    ctx = CollectContext(base_dir=Path(tmp_path), now=lambda: NOW)
+    store = EvidenceStore(tmp_path / "evidence")
+    good = store.put(run_task(Task(VAULT, {"name": "prod"}), ctx))
+    down = store.put(run_task(Task(VAULT, {"name": "down"}), ctx))
+
+    assert good.data["secrets"][0] == {  # identifiers are not secrets
+        "name": "prod/db",
+        "kms_key": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab",
+    }
+    assert good.data["secrets"][1] == {"name": "ci/deploy", "SecretString": MASK, "rotation_enabled": False}
+    assert good.problems == ({"where": "ci/deploy", "message": f"value looks like password={MASK}"},)
+    assert (
+        down.error == f"ConnectionError: https://auditor:{MASK}@vault.acme.example/v1 refused the connection"
+    )
+    assert down.expires_at == NOW + timedelta(hours=1)
+
+    on_disk = "".join(p.read_text() for p in (tmp_path / "evidence").rglob("*.json"))
+    for secret in ("AKIAIOSFODNN7EXAMPLE", "letmein", "Pa55word", JWT.split(".")[2]):
+        assert secret not in on_disk
