@@ -1,0 +1,191 @@
+"""Scoring: control status precedence, weighted pass ratios, coverage, domains and the gate."""
+
+from __future__ import annotations
+
+import pytest
+
+from vigil.model import Control, Finding, Waiver
+from vigil.scoring import check_statuses, gate, score_control, score_run, worst
+
+
+def _control(cid: str, checks: tuple[str, ...], domain: str = "administrative", weight: float = 1.0):
+    return Control(
+        id=cid,
+        title=cid.title(),
+        domain=domain,
+        section="Information security measures",
+        quote="…",
+        frameworks={"iso27001": ("A.5.1",)},
+        weight=weight,
+        checks=checks,
+    )
+
+
+def _finding(check_id: str, status: str, severity: str = "high", resource: str = "person:e1001", **kw):
+    return Finding(
+        check_id=check_id,
+        control_ids=("PP-X",),
+        status=status,
+        severity=severity,
+        resource=resource,
+        message=status,
+        evidence=(),
+        **kw,
+    )
+
+
+WAIVER = Waiver(
+    id="W-1",
+    scope="check",
+    check="a",
+    resource=None,
+    justification="accepted until the roster migration",
+    owner="it@acme.example",
+    approver="dpo@acme.example",
+    expires=None,
+)
+
+
+@pytest.mark.parametrize(
+    "statuses, expected",
+    [
+        (["pass", "not_applicable", "manual", "error", "fail"], "fail"),
+        (["pass", "manual", "error"], "error"),
+        (["pass", "manual", "not_applicable"], "manual"),
+        (["not_applicable", "pass"], "pass"),
+        (["not_applicable"], "not_applicable"),
+        ([], "not_applicable"),
+    ],
+)
+def test_worst_status_precedence(statuses, expected):
+    assert worst(statuses) == expected
+
+
+def test_check_status_is_its_worst_finding_and_a_waived_one_counts_as_pass():
+    findings = [
+        _finding("a", "pass", resource="person:e1001"),
+        _finding("a", "fail", resource="person:e1002", waiver=WAIVER),
+        _finding("b", "pass", resource="person:e1001"),
+        _finding("b", "error", resource="hr/roster.csv:4"),
+        _finding("b", "fail", resource="person:e1002"),
+        _finding("c", "not_applicable", resource="evidence:records.personnel"),
+    ]
+    assert check_statuses(findings) == {"a": "pass", "b": "fail", "c": "not_applicable"}
+
+
+@pytest.mark.parametrize(
+    "statuses, status, score, evaluated, applicable",
+    [
+        ({"a": "pass", "b": "pass"}, "pass", 1.0, 2, 2),
+        ({"a": "pass", "b": "fail"}, "fail", 0.5, 2, 2),
+        ({"a": "pass", "b": "error"}, "error", 0.5, 1, 2),  # error counts against, but is not evidence
+        ({"a": "pass", "b": "manual"}, "manual", 1.0, 1, 2),  # manual is not judged
+        ({"a": "manual", "b": "manual"}, "manual", None, 0, 2),
+        ({"a": "pass", "b": "not_applicable"}, "pass", 1.0, 1, 1),
+        ({"a": "not_applicable", "b": "not_applicable"}, "not_applicable", None, 0, 0),
+        ({"a": "pass"}, "error", 0.5, 1, 2),  # a check without findings could not be judged
+    ],
+)
+def test_score_control(statuses, status, score, evaluated, applicable):
+    result = score_control(_control("PP-X", ("a", "b")), statuses)
+    assert (result.status, result.score, result.evaluated, result.applicable) == (
+        status,
+        score,
+        evaluated,
+        applicable,
+    )
+
+
+def test_run_score_is_the_weighted_mean_of_control_pass_ratios():
+    controls = [
+        _control("PP-TRAINING", ("t1", "t2"), weight=2.0),  # 0.5
+        _control("PP-ACCESS", ("a1",), weight=1.0),  # 1.0
+        _control("PP-TLS", ("tls1", "tls2"), domain="technical"),  # 0.5: error counts against
+        _control("PP-FIREWALL", ("manual.pp_firewall",), domain="technical"),  # not scored
+        _control("PP-DC-ACCESS", ("manual.pp_dc_access",), domain="physical"),  # not scored
+        _control("PP-BACKUP", ("b1",), domain="technical", weight=4.0),  # nothing applies
+    ]
+    statuses = {
+        "t1": "pass",
+        "t2": "fail",
+        "a1": "pass",
+        "tls1": "pass",
+        "tls2": "error",
+        "manual.pp_firewall": "manual",
+        "manual.pp_dc_access": "manual",
+        "b1": "not_applicable",
+    }
+    results = {c.id: score_control(c, statuses) for c in controls}
+    scores = score_run(controls, results)
+    assert scores["model"] == "weighted-control-pass-ratio"
+    # score (2 * 0.5 + 1 * 1.0 + 1 * 0.5) / 4;
+    # coverage: 4 pass/fail checks (t1 t2 a1 tls1) over 7 applicable (those, tls2 and both manual)
+    assert scores["overall"] == {"score": 62.5, "coverage": 57.1, "controls": 6, "scored_controls": 3}
+    assert scores["domains"]["administrative"] == {
+        "score": 66.7,
+        "coverage": 100.0,
+        "controls": 2,
+        "scored_controls": 2,
+    }
+    assert scores["domains"]["technical"] == {
+        "score": 50.0,
+        "coverage": 33.3,
+        "controls": 3,
+        "scored_controls": 1,
+    }
+    assert scores["domains"]["physical"] == {
+        "score": None,
+        "coverage": 0.0,
+        "controls": 1,
+        "scored_controls": 0,
+    }
+
+
+def test_score_is_none_when_nothing_is_scoreable():
+    controls = [_control("PP-FIREWALL", ("manual.pp_firewall",)), _control("PP-BACKUP", ("b1",))]
+    statuses = {"manual.pp_firewall": "manual", "b1": "not_applicable"}
+    scores = score_run(controls, {c.id: score_control(c, statuses) for c in controls})
+    assert scores["overall"] == {"score": None, "coverage": 0.0, "controls": 2, "scored_controls": 0}
+    assert scores["domains"]["technical"] == {
+        "score": None,
+        "coverage": 0.0,
+        "controls": 0,
+        "scored_controls": 0,
+    }
+
+
+def test_waived_failure_raises_the_score():
+    control = _control("PP-TRAINING", ("a",))
+    fail = [_finding("a", "fail")]
+    waived = [_finding("a", "fail", waiver=WAIVER)]
+    assert score_control(control, check_statuses(fail)).score == 0.0
+    assert score_control(control, check_statuses(waived)).score == 1.0
+
+
+FINDINGS = [
+    _finding("aws.iam.root_mfa", "fail", "critical", "arn:aws:iam::123456789012:root", waiver=WAIVER),
+    _finding("records.training.annual_completion", "fail", "high", "person:e1002"),
+    _finding("records.training.known_people", "error", "medium", "lms/export.csv:9"),
+    _finding("tls.protocols", "fail", "low", "portal.acme.example:443"),
+    _finding("records.training.annual_completion", "pass", "high", "person:e1001"),
+    _finding("manual.pp_firewall", "manual", "critical", "control:PP-FIREWALL"),
+    _finding("records.personnel.access_only_active", "not_applicable", "high", "evidence:records.personnel"),
+]
+
+
+@pytest.mark.parametrize(
+    "fail_on, blocking",
+    [("critical", 0), ("high", 1), ("medium", 2), ("low", 3), ("info", 3), ("none", 0)],
+)
+def test_gate_levels(fail_on, blocking):
+    assert gate(FINDINGS, fail_on) == {
+        "fail_on": fail_on,
+        "passed": blocking == 0,
+        "blocking": blocking,
+        "manual": 1,
+    }
+
+
+def test_manual_findings_never_block():
+    manual = [_finding(f"manual.pp_{n}", "manual", "critical", f"control:PP-{n}") for n in range(5)]
+    assert gate(manual, "info") == {"fail_on": "info", "passed": True, "blocking": 0, "manual": 5}
