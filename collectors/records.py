@@ -100,10 +100,12 @@ def _rows(
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
         header = reader.fieldnames or []
-        line = reader.line_num + 1
         for row in reader:
-            rows.append((f"{shown}:{line}", row))
-            line = reader.line_num + 1
+            # csv skips blank lines silently, so a row's first line is where it ends less the line
+            # breaks inside its quoted cells, not the line after the previous row
+            cells = [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if c]
+            breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
+            rows.append((f"{shown}:{reader.line_num - breaks}", row))
     return list(header), rows
 
 
