@@ -35,7 +35,7 @@ def _hbars(
     rows: Sequence[tuple[str, float | None, str, str]], maximum: float, title: str, cls: str
 ) -> Markup:
     """Horizontal bars: (label, value or None, value text, css class) per row."""
-    label_w, bar_w, text_w, row_h = 118, 220, 64, 26
+    label_w, bar_w, text_w, row_h = 118, 220, 76, 26
     width, height = label_w + bar_w + text_w, row_h * len(rows) + 4
     body, said = [], []
     for i, (label, value, text, bar_cls) in enumerate(rows):

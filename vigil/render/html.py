@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
@@ -45,7 +46,31 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1f}".rstrip("0").rstrip(".")
     env.filters["num"] = lambda v: f"{v:,}"
     env.filters["day"] = lambda v: (v or "")[:10]
+    env.filters["days"] = _days_left
+    env.filters["when"] = _when
     return env
+
+
+def _when(value: str | None) -> str:
+    """2026-11-30T12:04:00.644+00:00 -> 2026-11-30 12:04 UTC: minutes are what a reader compares."""
+    if not value:
+        return ""
+    try:
+        t = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)  # shown as given (and escaped); a report never fails on an odd timestamp
+    if t.utcoffset() is None:
+        return t.strftime("%Y-%m-%d %H:%M")
+    zone = "UTC" if t.utcoffset() == timedelta(0) else t.strftime("UTC%z")
+    return f"{t:%Y-%m-%d %H:%M} {zone}"
+
+
+def _days_left(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days < 0:
+        return f"{-days} day{'' if days == -1 else 's'} ago"
+    return "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} left"
 
 
 def _asset(name: str) -> str:
