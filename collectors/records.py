@@ -16,7 +16,7 @@ from vigil.model import Collected
 from vigil.registry import collector
 
 TRUE = {"yes", "y", "true", "t", "1", "x"}
-FALSE = {"no", "n", "false", "f", "0", ""}
+FALSE = {"no", "n", "false", "f", "0"}  # an empty cell is not "no": it is unknown
 
 
 def parse_bool(text: str, _fmt: str | None) -> bool:
@@ -155,7 +155,7 @@ def _record(
         errors.append(f"{len(raw[None])} more cell(s) than the header has")
     for f in kind.fields:
         value = raw.get(columns[f.name])
-        if value is None or (isinstance(value, str) and not value.strip() and f.parse is not parse_bool):
+        if value is None or (isinstance(value, str) and not value.strip()):
             if f.required:
                 errors.append(f"{columns[f.name]} is empty")
             else:

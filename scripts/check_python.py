@@ -3,4 +3,6 @@
 import sys
 
 if sys.version_info < (3, 11):
-    sys.exit(f"vigil needs Python 3.11 or newer; {sys.executable} is {sys.version.split()[0]} (set PYTHON=...)")
+    sys.exit(
+        f"vigil needs Python 3.11 or newer; {sys.executable} is {sys.version.split()[0]} (set PYTHON=...)"
+    )

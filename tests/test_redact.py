@@ -238,3 +238,9 @@ def test_collector_output_problems_and_errors_are_redacted_before_storage(tmp_pa
     on_disk = "".join(p.read_text() for p in (tmp_path / "evidence").rglob("*.json"))
     for secret in ("AKIAIOSFODNN7EXAMPLE", "letmein", "Pa55word", JWT.split(".")[2]):
         assert secret not in on_disk
+
+
+def test_arn_segments_named_secret_are_resource_ids_not_secrets():
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
+    assert redact_text(arn) == (arn, 0)
+    assert redact_text("export DB_PASSWORD=hunter2") == (f"export DB_PASSWORD={MASK}", 1)

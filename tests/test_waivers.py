@@ -116,6 +116,7 @@ def test_no_waivers_disables_every_valid_waiver():
     )
     assert (active.state, active.problem) == ("disabled", "--no-waivers: not applied")
     assert invalid.state == "invalid"  # still reported as broken
+    assert expired.state == "expired"  # and an expired one as expired, not merely switched off
     findings, matched = apply_waivers([_finding(ANNUAL, "person:e1003")], [active, expired, invalid])
     assert findings[0].waiver is None
     assert matched == {"W-LEAVE": 0, "W-OLD": 0, "W-BROKEN": 0}

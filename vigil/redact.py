@@ -23,8 +23,9 @@ SECRET_VALUE = [
 # user:password@ in URLs and connection strings keeps the user, hides the password
 URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]+:)[^@/\s]+(?P<tail>@)", re.I)
 # key=value and key: value pairs inside free text; the key may end a longer name (DB_PASSWORD=, api_token:)
+# but not follow a colon, which would make it an ARN or URN segment (arn:aws:...:secret:prod/db)
 INLINE_PAIR = re.compile(
-    r"(?i)(?<![a-z0-9])(?P<key>password|passwd|pwd|secret|token|api[_-]?key|aws_secret_access_key)"
+    r"(?i)(?<![a-z0-9:])(?P<key>password|passwd|pwd|secret|token|api[_-]?key|aws_secret_access_key)"
     r"(?P<sep>\s*[=:]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
 )
 

@@ -56,10 +56,10 @@ def parse_waiver(raw: RawWaiver, as_of: datetime, warn_days: int, enabled: bool)
     if problems:
         return replace(waiver, state="invalid", problem=f"{raw.where}: " + "; ".join(problems))
     days_left = (expires - as_of).days if expires else None
-    if not enabled:
-        return replace(waiver, state="disabled", days_left=days_left, problem="--no-waivers: not applied")
     if expires <= as_of:
         return replace(waiver, state="expired", days_left=days_left, problem=f"expired {expires.isoformat()}")
+    if not enabled:
+        return replace(waiver, state="disabled", days_left=days_left, problem="--no-waivers: not applied")
     state = "expiring" if days_left is not None and days_left < warn_days else "active"
     return replace(waiver, state=state, days_left=days_left)
 

@@ -299,3 +299,11 @@ def test_ttl_hours_overrides_the_collectors_freshness(tmp_path):
     path = _file(tmp_path, "hr/roster.csv", ROSTER)
     ev = _collect(tmp_path, "personnel", {"path": path, "columns": ROSTER_COLUMNS, "ttl_hours": 24})
     assert ev.expires_at == NOW + timedelta(hours=24)
+
+
+def test_an_empty_required_yes_no_cell_is_a_problem_not_a_no(tmp_path):
+    path = _file(tmp_path, "roster.csv", "id,personal_data_access\ne1,yes\ne2,\n")
+    evidence = _collect(tmp_path, "personnel", {"path": path})
+    assert [r["id"] for r in evidence.data] == ["e1"]
+    assert [p["where"] for p in evidence.problems] == ["roster.csv:3"]
+    assert "personal_data_access is empty" in evidence.problems[0]["message"]
