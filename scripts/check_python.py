@@ -2,7 +2,7 @@
 
 import sys
 
-if sys.version_info < (3, 11):
+if sys.version_info < (3, 11):  # noqa: UP036 - runs under whatever python3 is, before the venv exists
     sys.exit(
         f"vigil needs Python 3.11 or newer; {sys.executable} is {sys.version.split()[0]} (set PYTHON=...)"
     )
