@@ -16,6 +16,7 @@ from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.model import SEVERITIES
 from vigil.render import FORMATS, RenderContext, render
+from vigil.results import control_doc
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
 FAIL_ON = click.Choice([*SEVERITIES, "none"])
@@ -256,18 +257,7 @@ def baselines_show(name: str, as_json: bool) -> int:
             "name": baseline.name,
             "title": baseline.title,
             "chain": list(baseline.chain),
-            "controls": [
-                {
-                    "id": c.id,
-                    "title": c.title,
-                    "domain": c.domain,
-                    "section": c.section,
-                    "quote": c.quote,
-                    "frameworks": {k: list(v) for k, v in c.frameworks.items()},
-                    "checks": list(c.checks),
-                }
-                for c in baseline.controls
-            ],
+            "controls": [control_doc(c) for c in baseline.controls],
         }
         click.echo(json.dumps(doc, indent=1))
         return 0

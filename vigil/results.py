@@ -11,7 +11,7 @@ from pathlib import Path
 from vigil import __version__
 from vigil.baseline import Baseline
 from vigil.evaluate import Evaluation
-from vigil.model import SEVERITIES, STATUSES, Finding, Waiver
+from vigil.model import SEVERITIES, STATUSES, Control, Finding, Waiver
 from vigil.scoring import check_statuses, gate, score_control, score_run
 from vigil.store import object_path
 
@@ -29,6 +29,21 @@ def _waiver_doc(w: Waiver) -> dict:
         "owner": w.owner,
         "approver": w.approver,
         "expires": _iso(w.expires),
+    }
+
+
+def control_doc(c: Control) -> dict:
+    """A control as results.json and `vigil baselines show --json` describe it."""
+    return {
+        "id": c.id,
+        "title": c.title,
+        "domain": c.domain,
+        "section": c.section,
+        "quote": c.quote,
+        "frameworks": {k: list(v) for k, v in c.frameworks.items()},
+        "weight": c.weight,
+        "checks": list(c.checks),
+        "manual_procedure": c.manual_procedure,
     }
 
 
@@ -89,20 +104,12 @@ def build_results(
             "controls": {s: 0 for s in STATUSES} | dict(Counter(r.status for r in control_results.values())),
         },
         "controls": [
-            {
-                "id": c.id,
-                "title": c.title,
-                "domain": c.domain,
-                "section": c.section,
-                "quote": c.quote,
-                "frameworks": {k: list(v) for k, v in c.frameworks.items()},
-                "weight": c.weight,
+            control_doc(c)
+            | {
                 "status": control_results[c.id].status,
                 "score": None
                 if control_results[c.id].score is None
                 else round(100 * control_results[c.id].score, 1),
-                "checks": list(c.checks),
-                "manual_procedure": c.manual_procedure,
             }
             for c in evaluation.controls
         ],
