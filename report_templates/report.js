@@ -5,6 +5,7 @@
   "use strict";
   var PAGE = 100;
   var PER_CONTROL = 50;
+  var PRINT_ROWS = 5000;
   var CHECK = 0, CONTROLS = 1, STATUS = 2, SEV = 3, RES = 4, MSG = 5, EV = 6, LOC = 7, WAIVER = 8, CHANGE = 9;
   var ICONS = ["\u2715", "!", "?", "\u2713", "\u2013"]; // fail error manual pass n/a: shape as well as colour
   var CHANGE_LABEL = ["", "new", "", "changed"];
@@ -181,8 +182,9 @@
   }
 
   // findings of one control, listed when its <details> opens (and before printing)
-  function fillControl(box) {
+  function fillControl(box, limit) {
     if (box.dataset.filled) return;
+    limit = limit || PER_CONTROL;
     box.dataset.filled = "1";
     if (!byControl) {
       byControl = D.controls.map(function () { return []; });
@@ -199,14 +201,14 @@
     });
     table.appendChild(el("thead")).appendChild(head);
     var body = el("tbody");
-    list.slice(0, PER_CONTROL).forEach(function (i) { body.appendChild(findingRow(i)); });
+    list.slice(0, limit).forEach(function (i) { body.appendChild(findingRow(i)); });
     table.appendChild(body);
     var wrap = el("div", "table-scroll");
     wrap.appendChild(table);
     var parts = [wrap];
-    if (list.length > PER_CONTROL) {
+    if (list.length > limit) {
       var more = el("p", "more");
-      more.appendChild(document.createTextNode("Showing the first " + PER_CONTROL + " of " + num(list.length) + ". "));
+      more.appendChild(document.createTextNode("Showing the first " + limit + " of " + num(list.length) + ". "));
       var go = more.appendChild(el("button", "link-button no-print", "List all " + num(list.length) + " in Findings"));
       go.type = "button";
       go.addEventListener("click", function () {
@@ -248,12 +250,19 @@
         $("findings").scrollIntoView();
       });
     });
+    // An opened control lists its findings once it is near the screen, so "Expand all" on 500
+    // controls draws the few in view instead of 25,000 rows at once.
+    var near = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (en) {
+        if (en.isIntersecting) { near.unobserve(en.target); fillControl(en.target); }
+      });
+    }, { rootMargin: "600px 0px" }) : null;
     // toggle does not bubble, but it can be caught on the way down
     document.addEventListener("toggle", function (e) {
       var d = e.target;
       if (d.classList && d.classList.contains("control") && d.open) {
         var box = d.querySelector(".control-findings");
-        if (box) fillControl(box);
+        if (box && !box.dataset.filled) near ? near.observe(box) : fillControl(box);
       }
     }, true);
     var expand = $("expand-all");
@@ -269,7 +278,10 @@
       document.querySelectorAll("details").forEach(function (d) {
         if (!d.open) { d.open = true; reopened.push(d); }
       });
-      document.querySelectorAll(".control-findings").forEach(fillControl);
+      // paper gets every control, with fewer rows each when there are many (about 5,000 in all)
+      var boxes = document.querySelectorAll(".control-findings");
+      var limit = Math.max(5, Math.min(PER_CONTROL, Math.floor(PRINT_ROWS / Math.max(1, boxes.length))));
+      boxes.forEach(function (box) { fillControl(box, limit); });
     });
     window.addEventListener("afterprint", function () {
       reopened.forEach(function (d) { d.open = false; });
