@@ -363,8 +363,9 @@ def _waivers(findings: list[dict], rng: random.Random, waivers_applied: bool) ->
             "owner": rng.choice(["alice@example.com", "bob@example.com", "carol@example.com"]),
             "approver": "ciso@example.com",
             "expires": _iso(AS_OF + timedelta(days=days)),
-            "state": state if waivers_applied else "disabled",
-            "problem": problem.get(state),
+            # like vigil.waivers: --no-waivers disables only waivers that would otherwise apply
+            "state": state if waivers_applied or state in ("expired", "invalid") else "disabled",
+            "problem": problem.get(state) or (None if waivers_applied else "--no-waivers: not applied"),
             "days_left": days,
             "matched": 0,
         }
@@ -440,8 +441,8 @@ def make_results(
 
     Check ids and resources depend only on n_controls and n_findings, so documents made with two seeds
     share fingerprints and vigil.compare sees new, unchanged, updated and fixed findings between them.
-    Waivers come in the states active, expiring, expired and invalid (all "disabled" with
-    waivers_applied=False).
+    Waivers come in the states active, expiring, expired and invalid; with waivers_applied=False
+    the active and expiring ones are "disabled", as `--no-waivers` makes them.
     """
     rng = random.Random(seed)
     controls, checks, how = _controls_and_checks(n_controls)
