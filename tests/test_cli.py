@@ -210,3 +210,23 @@ def test_report_rerenders_from_results_without_collecting(demo_run, tmp_path, ca
     assert len(rows) == len(_findings(demo_run / "results.json"))
     assert main(["report", str(tmp_path / "findings.csv")]) == 2
     assert "not a readable results.json" in capsys.readouterr().err
+
+
+def test_report_can_leave_fixed_findings_out_of_sarif(tmp_path):
+    out = tmp_path / "out"
+    assert main(["demo", "--output", str(out), "--format", "json"]) == 0
+    org = out / "org"
+    (org / "training.csv").write_text(
+        (org / "training.csv").read_text().replace("x9999", "e1003")  # the unknown person is fixed
+    )
+    main(["scan", "--config", str(org / "vigil.yaml"), "--output", str(out), "--format", "json"])
+    main(["report", str(out / "results.json"), "--format", "sarif"])
+    states = [
+        r.get("baselineState") for r in json.loads((out / "results.sarif").read_text())["runs"][0]["results"]
+    ]
+    assert "absent" in states
+    main(["report", str(out / "results.json"), "--format", "sarif", "--sarif-omit-fixed"])
+    states = [
+        r.get("baselineState") for r in json.loads((out / "results.sarif").read_text())["runs"][0]["results"]
+    ]
+    assert "absent" not in states and "unchanged" in states

@@ -154,7 +154,14 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="an earlier results.json to show what changed",
 )
-def report_cmd(results_file: Path, fmt: str, output: Path | None, previous: Path | None) -> int:
+@click.option(
+    "--sarif-omit-fixed",
+    is_flag=True,
+    help="leave the previous run's fixed findings (baselineState absent) out of SARIF, for GitHub",
+)
+def report_cmd(
+    results_file: Path, fmt: str, output: Path | None, previous: Path | None, sarif_omit_fixed: bool
+) -> int:
     """Render reports from a results.json again, without collecting or evaluating."""
     results = _read_json(results_file)
     if previous is None and results.get("history"):
@@ -165,7 +172,11 @@ def report_cmd(results_file: Path, fmt: str, output: Path | None, previous: Path
     out_dir = output or results_file.parent
     out_dir.mkdir(parents=True, exist_ok=True)
     link_base = os.path.relpath(results_file.parent, out_dir)
-    ctx = RenderContext(previous=previous_doc, link_base="" if link_base == "." else link_base + "/")
+    ctx = RenderContext(
+        previous=previous_doc,
+        link_base="" if link_base == "." else link_base + "/",
+        extra={"sarif_absent": not sarif_omit_fixed},
+    )
     for name in _formats(fmt):
         if name == "json" and out_dir.resolve() == results_file.parent.resolve():
             continue  # never overwrite the source of truth with itself
