@@ -129,15 +129,11 @@ def build_results(
         },
         "findings": [_finding_doc(f) for f in findings],
         "waivers": [
-            {
-                "id": w.id,
+            _waiver_doc(w)
+            | {
                 "scope": w.scope,
                 "check": w.check,
                 "resource": w.resource,
-                "justification": w.justification,
-                "owner": w.owner,
-                "approver": w.approver,
-                "expires": _iso(w.expires),
                 "state": w.state,
                 "problem": w.problem,
                 "days_left": w.days_left,
