@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from vigil.collect import CollectContext
 from vigil.errors import UserError
-from vigil.model import Collected
+from vigil.model import CollectContext, Collected
 from vigil.registry import collector
 
 TRUE = {"yes", "y", "true", "t", "1", "x"}
@@ -83,48 +82,45 @@ TRAINING = RecordType(
 
 
 def _rows(
-    path: Path, shown: str, fmt: str, delimiter: str
+    fh: BinaryIO, shown: str, fmt: str, delimiter: str
 ) -> tuple[list[str] | None, list[tuple[str, Mapping]]]:
     """(CSV header or None, [(where, raw row)]) where `where` is file:line or file:[index] of the file
     as the config names it, so findings read the same wherever the config lives."""
     if fmt == "json":
         try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
+            doc = json.loads(fh.read().decode("utf-8-sig"))
         except ValueError as exc:
-            raise UserError(f"{path}: invalid JSON: {exc}") from None
+            raise UserError(f"{shown}: invalid JSON: {exc}") from None
         items = doc.get("records") if isinstance(doc, dict) else doc
         if not isinstance(items, list):
-            raise UserError(f'{path}: expected a list of records or {{"records": [...]}}')
+            raise UserError(f'{shown}: expected a list of records or {{"records": [...]}}')
         return None, [(f"{shown}:[{i}]", item) for i, item in enumerate(items)]
     rows = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        header = reader.fieldnames or []
-        for row in reader:
-            # csv skips blank lines silently, so a row's first line is where it ends less the line
-            # breaks inside its quoted cells, not the line after the previous row
-            cells = [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if c]
-            breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
-            rows.append((f"{shown}:{reader.line_num - breaks}", row))
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text, delimiter=delimiter)
+    header = reader.fieldnames or []
+    for row in reader:
+        # csv skips blank lines silently, so a row's first line is where it ends less the line
+        # breaks inside its quoted cells, not the line after the previous row
+        cells = [c for v in row.values() for c in (v if isinstance(v, list) else [v]) if c]
+        breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells)
+        rows.append((f"{shown}:{reader.line_num - breaks}", row))
     return list(header), rows
 
 
 def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordType) -> Collected:
     shown = str(target["path"])
-    path = Path(shown)
-    if not path.is_absolute():
-        path = ctx.base_dir / path
+    path = ctx.path(shown)
     fmt = target.get("format") or ("json" if path.suffix.lower() == ".json" else "csv")
     columns = {f.name: target.get("columns", {}).get(f.name, f.name) for f in kind.fields}
     unknown = sorted(set(target.get("columns", {})) - set(columns))
     if unknown:
         raise UserError(f"columns: {', '.join(unknown)} are not {kind.name} fields ({', '.join(columns)})")
     try:
-        header, rows = _rows(path, shown, fmt, target.get("delimiter", ","))
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
+        with ctx.open_binary(shown) as fh:
+            header, rows = _rows(fh, shown, fmt, target.get("delimiter", ","))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise UserError(f"{path}: unreadable: {exc}") from None
+        raise UserError(f"{shown}: unreadable: {exc}") from None
     if header is not None:
         missing = [
             f"{columns[f.name]!r} (for {f.name})"
@@ -132,7 +128,7 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
             if f.required and columns[f.name] not in header
         ]
         if missing:
-            raise UserError(f"{path}:1: header lacks column {', '.join(missing)}; map it under `columns:`")
+            raise UserError(f"{shown}:1: header lacks column {', '.join(missing)}; map it under `columns:`")
     records, problems = [], []
     date_format = target.get("date_format")
     for where, raw in rows:

@@ -6,17 +6,16 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 from vigil import registry
 from vigil.config import Config
 from vigil.errors import UserError
-from vigil.model import Collected, Collector, Evidence
+from vigil.model import CollectContext, Collected, Collector, Evidence
 from vigil.redact import redact
 from vigil.store import EvidenceStore
 
@@ -31,14 +30,6 @@ class Task:
     @property
     def label(self) -> str:
         return target_label(self.target)
-
-
-@dataclass(frozen=True, slots=True)
-class CollectContext:
-    """What a collector may know besides its target."""
-
-    base_dir: Path  # relative paths in the config are relative to this
-    now: Callable[[], datetime]
 
 
 def target_label(target: Mapping[str, Any]) -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from vigil.errors import UserError
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info 0 .. critical 4
@@ -78,32 +83,44 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a check yields for one resource; the engine turns it into a Finding."""
+    """What a check yields for one resource; the engine turns it into a Finding.
+
+    `cite` is the evidence item (an object the check received in its evidence view), or a tuple of
+    them, that the outcome rests on; the engine turns it into the id of the evidence document it came
+    from (and, for records, their `where`). Without it the finding cites every document of the kinds
+    the check reads, as one evidence set."""
 
     status: str
     resource: str
     message: str
     location: Mapping[str, Any] | None = None
+    cite: Any = field(default=None, compare=False, repr=False)
 
 
-def ok(resource: str, message: str = "compliant", location: Mapping[str, Any] | None = None) -> Outcome:
-    return Outcome("pass", resource, message, location)
+def ok(
+    resource: str, message: str = "compliant", location: Mapping[str, Any] | None = None, *, cite: Any = None
+) -> Outcome:
+    return Outcome("pass", resource, message, location, cite)
 
 
-def fail(resource: str, message: str, location: Mapping[str, Any] | None = None) -> Outcome:
-    return Outcome("fail", resource, message, location)
+def fail(
+    resource: str, message: str, location: Mapping[str, Any] | None = None, *, cite: Any = None
+) -> Outcome:
+    return Outcome("fail", resource, message, location, cite)
 
 
-def error(resource: str, message: str, location: Mapping[str, Any] | None = None) -> Outcome:
-    return Outcome("error", resource, message, location)
+def error(
+    resource: str, message: str, location: Mapping[str, Any] | None = None, *, cite: Any = None
+) -> Outcome:
+    return Outcome("error", resource, message, location, cite)
 
 
-def manual(resource: str, message: str) -> Outcome:
-    return Outcome("manual", resource, message)
+def manual(resource: str, message: str, *, cite: Any = None) -> Outcome:
+    return Outcome("manual", resource, message, cite=cite)
 
 
-def not_applicable(resource: str, message: str) -> Outcome:
-    return Outcome("not_applicable", resource, message)
+def not_applicable(resource: str, message: str, *, cite: Any = None) -> Outcome:
+    return Outcome("not_applicable", resource, message, cite=cite)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +158,48 @@ class Finding:
 def fingerprint(check_id: str, resource: str) -> str:
     """Stable across runs: the same check about the same resource is the same finding."""
     return hashlib.sha256(f"{check_id}\x00{resource}".encode()).hexdigest()[:32]
+
+
+DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger exports are refused unless the config raises it
+
+
+@dataclass(frozen=True, slots=True)
+class CollectContext:
+    """What a collector may know besides its target, and the one way it opens the files a config names."""
+
+    base_dir: Path  # relative paths in the config are relative to this
+    now: Callable[[], datetime]
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    def path(self, name: str | os.PathLike) -> Path:
+        """The file a config entry names, relative paths taken from the config's folder."""
+        path = Path(name)
+        return path if path.is_absolute() else self.base_dir / path
+
+    def open_binary(self, name: str | os.PathLike) -> BinaryIO:
+        """Open a regular file for reading, refusing FIFOs, devices and folders (which would hang the run
+        or never end) and files over max_file_bytes; the error names the file as the config does."""
+        path = self.path(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            raise UserError(f"{name}: file not found") from None
+        except OSError as exc:
+            raise UserError(f"{name}: unreadable: {exc.strerror}") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise UserError(f"{name}: not a regular file; vigil reads only regular files")
+            if info.st_size > self.max_file_bytes:
+                raise UserError(
+                    f"{name}: {info.st_size} bytes is over the limit of {self.max_file_bytes} "
+                    "(raise limits.max_file_mb in vigil.yaml)"
+                )
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -251,8 +252,7 @@ def test_header_lacking_a_required_column_is_error_evidence_naming_it(tmp_path):
     ev = _collect(tmp_path, "personnel", {"path": path, "columns": ROSTER_COLUMNS})
     assert ev.data is None
     assert ev.error == (
-        f"{tmp_path / path}:1: header lacks column 'pii_access' (for personal_data_access); "
-        "map it under `columns:`"
+        f"{path}:1: header lacks column 'pii_access' (for personal_data_access); map it under `columns:`"
     )
 
 
@@ -265,7 +265,7 @@ def test_unmapped_header_names_the_default_column(tmp_path):
 def test_missing_file_is_error_evidence(tmp_path):
     ev = _collect(tmp_path, "training", {"path": "lms/export.csv"})
     assert ev.data is None and ev.problems == ()
-    assert ev.error == f"{tmp_path / 'lms/export.csv'}: file not found"
+    assert ev.error == "lms/export.csv: file not found"  # named as the config names it, not absolute
     assert ev.target == "lms/export.csv"
 
 
@@ -307,3 +307,12 @@ def test_an_empty_required_yes_no_cell_is_a_problem_not_a_no(tmp_path):
     assert [r["id"] for r in evidence.data] == ["e1"]
     assert [p["where"] for p in evidence.problems] == ["roster.csv:3"]
     assert "personal_data_access is empty" in evidence.problems[0]["message"]
+
+
+def test_a_fifo_or_device_is_refused_not_read(tmp_path):
+    fifo = tmp_path / "roster.csv"
+    os.mkfifo(fifo)
+    ev = _collect(tmp_path, "personnel", {"path": "roster.csv"})
+    assert ev.error == "roster.csv: not a regular file; vigil reads only regular files"
+    ev = _collect(tmp_path, "personnel", {"path": "/dev/zero"})
+    assert ev.error == "/dev/zero: not a regular file; vigil reads only regular files"
