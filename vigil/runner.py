@@ -90,7 +90,10 @@ def finish(
     evidence_dir: Path,
 ) -> tuple[dict, list[Path]]:
     evaluation = evaluate(baseline, evidence, as_of, options.only)
-    waivers = parse_waivers(baseline.waivers, as_of, baseline.warn_days, options.waivers)
+    known = {c.id for c in registry.checks} | set(evaluation.checks)
+    waivers = parse_waivers(
+        baseline.waivers, as_of, baseline.warn_days, options.waivers, baseline.max_waiver_days, known
+    )
     for waiver in waivers:
         if waiver.state == "invalid":
             log.warning("waiver not applied: %s", waiver.problem)

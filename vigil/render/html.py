@@ -18,8 +18,15 @@ from markupsafe import Markup
 from vigil import compare as comparing
 from vigil.render import RenderContext, charts
 
-STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
-STATUS_LABEL = {"fail": "Fail", "error": "Error", "manual": "Manual", "pass": "Pass", "not_applicable": "N/A"}
+STATUS_ORDER = ("fail", "error", "manual", "waived", "pass", "not_applicable")
+STATUS_LABEL = {
+    "fail": "Fail",
+    "error": "Error",
+    "manual": "Manual",
+    "waived": "Waived",
+    "pass": "Pass",
+    "not_applicable": "N/A",
+}
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 DOMAINS = ("technical", "administrative", "physical")
 FRAMEWORK_NAMES = {
@@ -186,7 +193,7 @@ def _controls_view(results: dict) -> list[dict]:
     per_control: dict[str, Counter] = defaultdict(Counter)
     per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for f in results["findings"]:
-        key = "waived" if f.get("waiver") and f["status"] in ("fail", "error") else f["status"]
+        key = "waived" if f.get("waiver") and f["status"] == "fail" else f["status"]
         for cid in f.get("control_ids", ()):
             per_control[cid][key] += 1
             per_check[(cid, f["check_id"])][key] += 1
