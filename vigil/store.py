@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vigil.errors import UserError
 from vigil.model import Evidence
+from vigil.outdir import commit, staged
 
 INDEX = "index.json"
 
@@ -73,8 +74,16 @@ class EvidenceStore:
         return replace(ev, sha256=sha)
 
     def write_index(
-        self, evidence: Iterable[Evidence], *, run_id: str, created_at: datetime, baseline: str | None = None
-    ) -> None:
+        self,
+        evidence: Iterable[Evidence],
+        *,
+        run_id: str,
+        created_at: datetime,
+        baseline: str | None = None,
+        stage: bool = False,
+    ) -> Path:
+        """Write the index and return its path. With `stage` it is left under its staged name for the runner
+        to commit with the run's reports (vigil.outdir.commit), so index and results.json are one run's."""
         entries = [
             {
                 "id": ev.sha256,
@@ -97,7 +106,11 @@ class EvidenceStore:
             "entries": entries,
         }
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / INDEX).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path = self.root / INDEX
+        staged(path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not stage:
+            commit([path])
+        return path
 
     def recorded_baseline(self) -> str | None:
         try:
