@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -23,15 +24,21 @@ MAX_YAML_NODES = 200_000  # nodes of a YAML document after its aliases are expan
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def open_regular(path: PathLike, shown: PathLike | None = None, max_bytes: int = MAX_FILE_BYTES) -> BinaryIO:
+def open_regular(
+    path: PathLike, shown: PathLike | None = None, max_bytes: int = MAX_FILE_BYTES, follow: bool = True
+) -> BinaryIO:
     """Open a regular file for reading. FIFOs, devices and folders are refused (they would hang the run or
-    never end), and so is a file over max_bytes; errors name the file as `shown` (the user's spelling)."""
+    never end), and so is a file over max_bytes; errors name the file as `shown` (the user's spelling).
+    With follow=False a symbolic link is refused too (files vigil wrote itself are never links)."""
     shown = path if shown is None else shown
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise UserError(f"{shown}: file not found") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise UserError(f"{shown}: is a symbolic link; refused") from None
         raise UserError(f"{shown}: unreadable: {exc.strerror}") from None
     try:
         info = os.fstat(fd)
@@ -48,8 +55,10 @@ def open_regular(path: PathLike, shown: PathLike | None = None, max_bytes: int =
         raise
 
 
-def read_bytes(path: PathLike, shown: PathLike | None = None, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    with open_regular(path, shown, max_bytes) as fh:
+def read_bytes(
+    path: PathLike, shown: PathLike | None = None, max_bytes: int = MAX_FILE_BYTES, follow: bool = True
+) -> bytes:
+    with open_regular(path, shown, max_bytes, follow) as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:  # the file grew while we read it
         raise UserError(f"{shown or path}: over the limit of {max_bytes} bytes (docs/limits.md)")
@@ -68,9 +77,11 @@ def parse_json(data: bytes | str, shown: PathLike) -> Any:
         raise UserError(f"{shown}: invalid JSON: {exc}") from None
 
 
-def load_json(path: PathLike, shown: PathLike | None = None, max_bytes: int = MAX_FILE_BYTES) -> Any:
+def load_json(
+    path: PathLike, shown: PathLike | None = None, max_bytes: int = MAX_FILE_BYTES, follow: bool = True
+) -> Any:
     shown = path if shown is None else shown
-    return parse_json(read_bytes(path, shown, max_bytes), shown)
+    return parse_json(read_bytes(path, shown, max_bytes, follow), shown)
 
 
 def inside(root: Path, relative: str, shown: str | None = None) -> Path:

@@ -106,8 +106,11 @@ def script_json(value: object) -> Markup:
 
 
 def evidence_href(link_base: str, path: str) -> str:
-    # quote the results-relative path so it can only ever be a relative URL (":" becomes %3A: no scheme)
-    return link_base + quote(path, safe="/")
+    """A relative URL that stays below the report's folder whatever `path` holds: empty, `.` and `..`
+    segments are dropped (so `//host/x` cannot become a protocol-relative link off the machine) and each
+    segment is quoted (":" becomes %3A: no scheme)."""
+    parts = [quote(p, safe="") for p in str(path).replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return link_base + "/".join(parts)
 
 
 def _finding_order(f: dict) -> tuple:
