@@ -17,7 +17,7 @@ from vigil.errors import UserError
 from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.render import FORMATS, RenderContext, render
-from vigil.results import control_doc
+from vigil.results import control_doc, read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
 FAIL_ON = click.Choice([*SEVERITIES, "none"])
@@ -172,7 +172,7 @@ def report_cmd(
     results_file: Path, fmt: str, output: Path | None, previous: Path | None, sarif_omit_fixed: bool
 ) -> int:
     """Render reports from a results.json again, without collecting or evaluating."""
-    results = _read_json(results_file)
+    results = read_results(results_file)
     if previous is None and results.get("history"):
         # the run before this one, archived beside it by the scan that wrote it; the file named must lie
         # in that folder's history/, whatever the results file says
@@ -180,7 +180,7 @@ def report_cmd(
             results_file.parent, str(results["history"][-1]["file"]), f"{results_file}: history"
         )
         previous = candidate if candidate.is_file() else None
-    previous_doc = _read_json(previous) if previous else None
+    previous_doc = read_results(previous) if previous else None
     out_dir = outdir.prepare(output or results_file.parent)
     link_base = os.path.relpath(results_file.parent, out_dir)
     ctx = RenderContext(
@@ -193,16 +193,6 @@ def report_cmd(
             continue  # never overwrite the source of truth with itself
         click.echo(f"wrote {render(results, name, out_dir, ctx)}")
     return 0
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable results.json: {exc}") from None
-    if not isinstance(doc, dict) or "findings" not in doc or "controls" not in doc:
-        raise UserError(f"{path}: not a vigil results.json (no findings/controls)")
-    return doc
 
 
 @cli.group("checks")
