@@ -146,9 +146,10 @@ class Finding:
     severity: str
     resource: str
     message: str
-    evidence: tuple[str, ...]
+    evidence: tuple[str, ...]  # evidence document ids, or one evidence set id ("set:...")
     location: Mapping[str, Any] | None = None
     waiver: Waiver | None = None
+    where: tuple[str, ...] = ()  # records the finding rests on: "file.csv:12", "file.json:[3]"
 
     @property
     def fingerprint(self) -> str:

@@ -56,6 +56,7 @@ def _finding_doc(f: Finding) -> dict:
         "resource": f.resource,
         "message": f.message,
         "evidence": list(f.evidence),
+        "where": list(f.where),
         "fingerprint": f.fingerprint,
         "location": dict(f.location) if f.location else None,
         "waiver": _waiver_doc(f.waiver) if f.waiver else None,
@@ -156,6 +157,9 @@ def build_results(
                 "path": f"{evidence_rel}/{object_path(ev.sha256)}",
             }
             for ev in evaluation.evidence
+        ],
+        "evidence_sets": [
+            {"id": sid, "documents": list(documents)} for sid, documents in evaluation.evidence_sets.items()
         ],
         "history": history,
     }
