@@ -74,7 +74,7 @@ def run_task(task: Task, ctx: CollectContext) -> Evidence:
         failure = str(exc)
     except Exception as exc:  # a source we cannot reach is an error result, and the run goes on
         failure = f"{type(exc).__name__}: {exc}"
-    data, _ = redact(data)
+    data, _ = redact(data, task.collector.plain)
     problems = tuple(redact(dict(p))[0] for p in problems)
     if failure is not None:
         failure, _ = redact(failure)

@@ -60,6 +60,7 @@ class Collector:
     ttl: timedelta  # evidence older than this is stale
     description: str
     func: Callable[..., Any] = field(compare=False, repr=False)
+    plain: tuple[str, ...] = ()  # fields of its data that cannot hold a secret: redaction skips them
 
 
 @dataclass(frozen=True, slots=True)
