@@ -118,7 +118,7 @@ def _effective(baseline: Baseline, cid: str, control: Control) -> EffectiveCheck
             params[name] = baseline.parameters[name]
     for name, value in override.get("params", {}).items():
         if name not in check.params:
-            where = baseline.where.get(("checks", cid, name), str(baseline.path))
+            where = baseline.where.get(("checks", cid, name), baseline.shown)
             known = ", ".join(check.params) or "none"
             raise UserError(f"{where}: check {cid} has no parameter {name!r} (it has: {known})")
         params[name] = value

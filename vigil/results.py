@@ -109,9 +109,7 @@ def build_results(
     statuses = check_statuses(findings)
     control_results = {c.id: score_control(c, statuses) for c in evaluation.controls}
     evidence_rel = Path(os.path.relpath(evidence_dir, out_dir)).as_posix()
-    policy_file = None
-    if baseline.policy_file is not None:
-        policy_file = os.path.relpath(baseline.policy_file, baseline.path.parent)
+    policy_file = baseline.policy_name  # as the baseline names it: never a path of this machine
     unwaived_open = [f for f in findings if f.status in ("fail", "error") and f.waiver is None]
     return {
         "schema_version": SCHEMA_VERSION,
