@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import ssl
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
@@ -37,7 +39,9 @@ def system_store() -> tuple[x509.Certificate, ...]:
     for candidate in (paths.cafile, paths.openssl_cafile):
         if candidate and Path(candidate).is_file():
             try:
-                return tuple(x509.load_pem_x509_certificates(Path(candidate).read_bytes()))
+                with warnings.catch_warnings():  # some distributions ship a root with a negative serial
+                    warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                    return tuple(x509.load_pem_x509_certificates(Path(candidate).read_bytes()))
             except ValueError:
                 continue
     return ()
