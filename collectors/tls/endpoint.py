@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.utils import CryptographyDeprecationWarning
+from nassl.ssl_client import ClientCertificateRequested
 from sslyze import (
     ScanCommand,
     ScanCommandAttemptStatusEnum,
@@ -20,6 +21,14 @@ from sslyze import (
     ServerScanStatusEnum,
 )
 from sslyze import __version__ as sslyze_version
+from sslyze.errors import (
+    ConnectionToServerFailed,
+    ServerRejectedTlsHandshake,
+    ServerTlsConfigurationNotSupported,
+    TlsHandshakeTimedOut,
+)
+from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
+from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
 from vigil.errors import UserError
 from vigil.model import CollectContext, Collected
@@ -39,6 +48,14 @@ PROTOCOLS = (
     ("TLS 1.2", ScanCommand.TLS_1_2_CIPHER_SUITES, "tls_1_2_cipher_suites"),
     ("TLS 1.3", ScanCommand.TLS_1_3_CIPHER_SUITES, "tls_1_3_cipher_suites"),
 )
+# Versions probed first with one handshake offering every suite sslyze would test one by one (121
+# each): most servers refuse all three, and enumerating them suite by suite is two thirds of a scan.
+# Only a version the server accepts, or one whose probe went wrong, is enumerated.
+PROBED = {
+    "SSL 3.0": TlsVersionEnum.SSL_3_0,
+    "TLS 1.0": TlsVersionEnum.TLS_1_0,
+    "TLS 1.1": TlsVersionEnum.TLS_1_1,
+}
 # connections sslyze opens at once to one endpoint: its own default, which its authors tuned to stay
 # below the rate limits of real servers
 CONNECTIONS_PER_ENDPOINT = 5
@@ -72,9 +89,38 @@ def _suite(accepted: Any, protocol: str) -> dict[str, Any]:
     }
 
 
-def _protocols(result: Any, label: str) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def probe(info: ServerConnectivityInfo, version: TlsVersionEnum) -> tuple[bool | None, str]:
+    """One handshake with the legacy OpenSSL offering all of the version's suites: (accepted, how).
+    None when the probe itself failed (the version is then enumerated suite by suite)."""
+    suites = CipherSuitesRepository.get_all_cipher_suites(version)
+    connection = info.get_preconfigured_tls_connection(
+        override_tls_version=version, should_use_legacy_openssl=True
+    )
+    connection.ssl_client.set_cipher_list(":".join(sorted(s.openssl_name for s in suites)))
+    offered = f"one handshake offering all {len(suites)} suites"
+    try:
+        connection.connect()
+    except (ServerTlsConfigurationNotSupported, ClientCertificateRequested):
+        return True, f"{offered}: accepted"
+    except (ServerRejectedTlsHandshake, TlsHandshakeTimedOut) as exc:
+        return False, f"{offered}: refused ({exc.error_message})"
+    except Exception as exc:  # noqa: BLE001 - a network hiccup: enumerate the version instead
+        return None, f"{offered}: {type(exc).__name__}"
+    finally:
+        connection.close()
+    return True, f"{offered}: accepted"
+
+
+def _protocols(
+    result: Any, label: str, refused: Mapping[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     protocols, problems = [], []
     for name, _command, attribute in PROTOCOLS:
+        if name in refused:
+            protocols.append(
+                {"version": name, "accepted": False, "cipher_suites": [], "probe": refused[name]}
+            )
+            continue
         attempt = getattr(result, attribute) if result is not None else None
         if attempt is None or attempt.status != ScanCommandAttemptStatusEnum.COMPLETED:
             reason = getattr(attempt, "error_reason", None) if attempt is not None else "not run"
@@ -126,10 +172,18 @@ def scan(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     else:
         anchors = certs.system_store()
     location = ServerNetworkLocation(hostname=server_name, port=port, ip_address=_address(host))
+    network = ServerNetworkConfiguration(tls_server_name_indication=server_name)
+    try:
+        info = ServerConnectivityInfo(location, network, check_connectivity_to_server(location, network))
+    except ConnectionToServerFailed as exc:
+        raise UserError(f"{label}: no TLS connection: {exc.error_message}") from None
+    probes = {name: probe(info, version) for name, version in PROBED.items()}
+    refused = {name: how for name, (accepted, how) in probes.items() if accepted is False}
     request = ServerScanRequest(
         server_location=location,
-        network_configuration=ServerNetworkConfiguration(tls_server_name_indication=server_name),
-        scan_commands={command for _, command, _ in PROTOCOLS} | {ScanCommand.CERTIFICATE_INFO},
+        network_configuration=network,
+        scan_commands={command for name, command, _ in PROTOCOLS if name not in refused}
+        | {ScanCommand.CERTIFICATE_INFO},
     )
     scanner = Scanner(
         per_server_concurrent_connections_limit=CONNECTIONS_PER_ENDPOINT, concurrent_server_scans_limit=1
@@ -141,7 +195,7 @@ def scan(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
         detail = str(why).strip().splitlines()[-1] if why else "no TLS handshake succeeded"
         raise UserError(f"{label}: no TLS connection: {detail}")
     result = outcome.scan_result
-    protocols, problems = _protocols(result, label)
+    protocols, problems = _protocols(result, label, refused)
     data: dict[str, Any] = {
         "host": host,
         "port": port,
