@@ -216,3 +216,44 @@ def test_ca_bundle_that_is_not_pem_names_the_file(pki):
         tls_endpoint(target, ctx)
     with pytest.raises(UserError, match=r"^missing\.pem: file not found"):
         tls_endpoint({**target, "ca_bundle": "missing.pem"}, ctx)
+
+
+def test_scan_command_judges_tls_and_an_unreachable_endpoint_is_an_error(pki, tmp_path):
+    from vigil.cli import main
+
+    folder, servers = pki
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    config = tmp_path / "vigil.yaml"
+    bundle = folder / "internal-ca.pem"
+    trusting = f"server_name: localhost, ca_bundle: {bundle}"
+    config.write_text(
+        "sources:\n  tls:\n"
+        f"    - {{host: 127.0.0.1, port: {servers['tls12'].port}, {trusting}}}\n"
+        f"    - {{host: 127.0.0.1, port: {servers['legacy'].port}, {trusting}}}\n"
+        f"    - {{host: 127.0.0.1, port: {closed}}}\n"
+    )
+    out = tmp_path / "out"
+    assert main(["scan", "--config", str(config), "--output", str(out), "--format", "json"]) == 1
+    doc = json.loads((out / "results.json").read_text())
+    control = next(c for c in doc["controls"] if c["id"] == "PP-TLS-IN-TRANSIT")
+    assert control["status"] == "fail"
+    found = {(f["check_id"], f["resource"]): f for f in doc["findings"]}
+    good = f"tls:127.0.0.1:{servers['tls12'].port}/localhost"
+    legacy = f"tls:127.0.0.1:{servers['legacy'].port}/localhost"
+    assert found[("tls.endpoint.min_version", good)]["status"] == "pass"
+    assert found[("tls.certificate.trusted", good)]["status"] == "pass"
+    assert found[("tls.endpoint.min_version", legacy)]["status"] == "fail"
+    unreachable = [f for f in doc["findings"] if f["resource"] == f"evidence:tls.endpoint:127.0.0.1:{closed}"]
+    assert len(unreachable) == 8 and {f["status"] for f in unreachable} == {"error"}
+    assert "no TLS connection" in unreachable[0]["message"]
+
+
+def test_unknown_endpoint_key_is_refused_with_exit_2(tmp_path, capsys):
+    from vigil.cli import main
+
+    config = tmp_path / "vigil.yaml"
+    config.write_text("sources:\n  tls:\n    - {host: 127.0.0.1, port: 443, ca_bundel: ca.pem}\n")
+    assert main(["scan", "--config", str(config), "--output", str(tmp_path / "o")]) == 2
+    assert "ca_bundel" in capsys.readouterr().err
