@@ -215,7 +215,7 @@ class DemoEndpoint:
 
 DEMO_ENDPOINTS = (
     DemoEndpoint("good", "TLS 1.2/1.3, strong ciphers, certificate from the internal CA"),
-    DemoEndpoint("legacy", "accepts TLS 1.0 and 1.1 and weak, non-forward-secret ciphers"),
+    DemoEndpoint("legacy", "accepts TLS 1.0 and 1.1, weak and non-forward-secret ciphers; RSA 1024-bit key"),
     DemoEndpoint("expired", "certificate expired ten days ago"),
     DemoEndpoint("expiring", "certificate expires in twelve days"),
     DemoEndpoint("selfsigned", "self-signed certificate"),
@@ -229,7 +229,7 @@ def demo_servers(now: dt.datetime) -> tuple[Issued, Mapping[str, TLSServer]]:
     host = ["localhost", LOOPBACK]
     certs = {
         "good": issue(host, ca, now=now),
-        "legacy": issue(host, ca, now=now, key_kind="rsa"),
+        "legacy": issue(host, ca, now=now, key_kind="rsa", key_bits=1024),
         "expired": issue(host, ca, now=now, days_before=100, days_after=-10),
         "expiring": issue(host, ca, now=now, days_after=12),
         "selfsigned": issue(host, None, now=now),
