@@ -226,13 +226,16 @@ DEMO_ENDPOINTS = (
 def demo_servers(now: dt.datetime) -> tuple[Issued, Mapping[str, TLSServer]]:
     """The internal CA and one started server per demo endpoint."""
     ca = make_ca(now=now)
-    host = ["localhost", LOOPBACK]
+
+    def names(endpoint: str) -> list[str]:  # each endpoint has its own name, so findings tell which is which
+        return [f"{endpoint}.demo.localhost"]
+
     certs = {
-        "good": issue(host, ca, now=now),
-        "legacy": issue(host, ca, now=now, key_kind="rsa", key_bits=1024),
-        "expired": issue(host, ca, now=now, days_before=100, days_after=-10),
-        "expiring": issue(host, ca, now=now, days_after=12),
-        "selfsigned": issue(host, None, now=now),
+        "good": issue(names("good"), ca, now=now),
+        "legacy": issue(names("legacy"), ca, now=now, key_kind="rsa", key_bits=1024),
+        "expired": issue(names("expired"), ca, now=now, days_before=100, days_after=-10),
+        "expiring": issue(names("expiring"), ca, now=now, days_after=12),
+        "selfsigned": issue(names("selfsigned"), None, now=now),
         "wrongname": issue(["intranet.example.com"], ca, now=now),
     }
     servers = {
