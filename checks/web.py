@@ -73,7 +73,7 @@ def cookie_domain(cookie: Mapping[str, Any]) -> str:
 
 
 def cookie_resource(page: Mapping[str, Any], cookie: Mapping[str, Any]) -> str:
-    return f"{page['site']} cookie {cookie['name']} ({cookie_domain(cookie)})"
+    return f"{page['origin']} cookie {cookie['name']} ({cookie_domain(cookie)})"
 
 
 @check(
@@ -301,7 +301,7 @@ def third_party(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
             if hit:
                 clean = False
                 yield fail(
-                    f"{page['site']} loads {host}",
+                    f"{page['origin']} loads {host}",
                     f"the page loads {host}, a known {hit[1]} domain ({hit[0]})",
                     cite=page,
                 )
@@ -344,7 +344,7 @@ def ad_platforms(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
             if hit and hit[1] == "advertising":
                 found = True
                 yield fail(
-                    f"{page['site']} ad platform {hit[0]}",
+                    f"{page['origin']} ad platform {hit[0]}",
                     f"{what}, an advertising platform ({hit[0]})",
                     cite=page,
                 )

@@ -19,10 +19,11 @@ from vigil.registry import collector
 
 MAX_REDIRECTS = 10
 MAX_BODY = 2 << 20  # the first 2 MiB of a page is where its scripts and pixels are declared
-# names sites and frameworks give session cookies (PHP, Java, ASP.NET, Express, Django, Rails, Laravel)
+# names sites and frameworks give session cookies (PHP, Java, ASP.NET, Express, Django, Rails, Laravel);
+# CSRF tokens are left out: scripts must read them, so they are rightly not HttpOnly
 SESSION_NAME = re.compile(
     r"(?i)(^|[_.-])(sess(ion)?(id)?|sid|jsessionid|phpsessid|asp\.net_sessionid|connect\.sid|auth|token"
-    r"|csrf(token)?|xsrf-token|remember_token)($|[_.-])|session"
+    r"|remember_token)($|[_.-])|session"
 )
 # a value long and random enough to tell browsers apart: hex, UUIDs, base64 of 16+ characters with digits
 IDENTIFIER = re.compile(r"^(?=.*\d)[A-Za-z0-9+/=_.:-]{16,}$")
@@ -285,6 +286,7 @@ def collect_page(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, An
         "final_url": final_url,
         "status": response.status,
         "scheme": urlsplit(final_url).scheme,
+        "origin": f"{parts.scheme}://{parts.netloc}",  # names the site in findings: host and port
         "site": site_host,
         "site_is_ip": _is_ip(site_host),
         "site_domains": sorted({site_host, *(d.lower().lstrip(".") for d in target.get("site_domains", ()))}),

@@ -17,6 +17,22 @@ from typing import Any
 LOOPBACK = "127.0.0.1"
 
 
+class _Server(ThreadingHTTPServer):
+    """HTTP or HTTPS; the TLS handshake happens in the connection's own thread, so a client that never
+    completes it (a port scanner's probe) cannot hold up the others; scanners' broken requests stay quiet."""
+
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is not None:
+            request.settimeout(6.5)
+            request = self.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 @dataclass
 class Route:
     """What one path answers: a status, headers (repeatable, in order) and a body."""
@@ -48,10 +64,11 @@ class Servers:
         self.closers.append(sock.close)
         return sock.getsockname()[1]
 
-    def banner(self, greeting: bytes) -> int:
-        """A socket that greets every client with `greeting` (an FTP or telnet server as nmap -sV sees it)."""
+    def banner(self, greeting: bytes, address: str = LOOPBACK) -> int:
+        """A socket that greets every client with `greeting` (an FTP or telnet server as nmap -sV sees it);
+        `address` may be another loopback address such as 127.0.0.2 (Linux answers on all of 127/8)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((LOOPBACK, 0))
+        sock.bind((address, 0))
         sock.listen(64)
         stopping = threading.Event()
 
@@ -98,10 +115,9 @@ class Servers:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base
                 pass
 
-        server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        server = _Server((LOOPBACK, 0), Handler)
         server.daemon_threads = True
-        if tls is not None:
-            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        server.tls = tls
         threading.Thread(target=server.serve_forever, name="loopback-http", daemon=True).start()
 
         def close() -> None:

@@ -42,6 +42,7 @@ def page(
         "final_url": url,
         "status": 200,
         "scheme": scheme,
+        "origin": url.rstrip("/"),
         "site": SITE,
         "site_is_ip": False,
         "site_domains": [SITE, "shopcdn.example"],
@@ -121,7 +122,7 @@ def test_session_cookie_with_every_flag_passes():
         "web.cookies.session_flags", [page("session=opaque; Path=/; Secure; HttpOnly; SameSite=Strict")]
     )
     assert result == {
-        f"{SITE} cookie session ({SITE})": (
+        f"https://{SITE} cookie session ({SITE})": (
             "pass",
             "session cookie session: Secure, HttpOnly, SameSite=Strict, temporary",
         )
@@ -140,11 +141,11 @@ def test_session_cookie_missing_flags_or_persistent_fails_listing_each_problem()
         ],
     )
     assert result == {
-        f"{SITE} cookie PHPSESSID ({SITE})": (
+        f"https://{SITE} cookie PHPSESSID ({SITE})": (
             "fail",
             "session cookie PHPSESSID: not Secure; not HttpOnly; SameSite=(unset), expected Lax/Strict",
         ),
-        f"{SITE} cookie sid ({SITE})": (
+        f"https://{SITE} cookie sid ({SITE})": (
             "fail",
             "session cookie sid: SameSite=None, expected Lax/Strict; "
             "persistent (30 days), not a session cookie",
@@ -166,13 +167,16 @@ def test_persistent_preference_cookie_passes_long_or_identifying_ones_fail():
         ],
     )
     assert result == {
-        f"{SITE} cookie lang ({SITE})": ("pass", "persistent cookie lang: 365 days, no identifier"),
-        f"{SITE} cookie font ({SITE})": ("pass", "persistent cookie font: 30 days, no identifier"),
-        f"{SITE} cookie visitor ({SITE})": (
+        f"https://{SITE} cookie lang ({SITE})": ("pass", "persistent cookie lang: 365 days, no identifier"),
+        f"https://{SITE} cookie font ({SITE})": ("pass", "persistent cookie font: 30 days, no identifier"),
+        f"https://{SITE} cookie visitor ({SITE})": (
             "fail",
             "persistent cookie visitor holds a unique identifier (36 random characters), not a preference",
         ),
-        f"{SITE} cookie theme ({SITE})": ("fail", "persistent cookie theme lives 730 days (limit 395)"),
+        f"https://{SITE} cookie theme ({SITE})": (
+            "fail",
+            "persistent cookie theme lives 730 days (limit 395)",
+        ),
     }
 
 
@@ -200,19 +204,19 @@ def test_third_party_and_listed_cookies_and_tracker_loads_fail():
         resources_=("static.hotjar.com", "cdn.jsdelivr.net"),
     )
     assert run("web.tracking.third_party", [bad]) == {
-        f"{SITE} cookie IDE (doubleclick.net)": (
+        f"https://{SITE} cookie IDE (doubleclick.net)": (
             "fail",
             "cookie IDE is set for doubleclick.net, a known advertising domain (doubleclick.net)",
         ),
-        f"{SITE} cookie partner (partner.example)": (
+        f"https://{SITE} cookie partner (partner.example)": (
             "fail",
             f"cookie partner is set for partner.example, outside the site ({SITE}, shopcdn.example)",
         ),
-        f"{SITE} cookie top (example)": (
+        f"https://{SITE} cookie top (example)": (
             "fail",
             f"cookie top is set for example, outside the site ({SITE}, shopcdn.example)",
         ),
-        f"{SITE} loads static.hotjar.com": (
+        f"https://{SITE} loads static.hotjar.com": (
             "fail",
             "the page loads static.hotjar.com, a known tracking domain (hotjar.com)",
         ),
@@ -226,11 +230,11 @@ def test_ad_platforms_fail_by_loaded_tag_or_cookie_but_trackers_alone_do_not():
     }
     ads = page("IDE=1; Domain=.doubleclick.net", resources_=("connect.facebook.net",))
     assert run("web.tracking.ad_platforms", [ads]) == {
-        f"{SITE} ad platform doubleclick.net": (
+        f"https://{SITE} ad platform doubleclick.net": (
             "fail",
             "cookie IDE is set for doubleclick.net, an advertising platform (doubleclick.net)",
         ),
-        f"{SITE} ad platform facebook.net": (
+        f"https://{SITE} ad platform facebook.net": (
             "fail",
             "the page loads connect.facebook.net, an advertising platform (facebook.net)",
         ),
@@ -241,7 +245,8 @@ def test_the_tracking_list_is_a_baseline_parameter():
     ads = page(resources_=("pixel.adtech.example",))
     own_list = {"web.tracking_domains": {"adtech.example": "advertising"}}
     assert (
-        run("web.tracking.ad_platforms", [ads], **own_list)[f"{SITE} ad platform adtech.example"][0] == "fail"
+        run("web.tracking.ad_platforms", [ads], **own_list)[f"https://{SITE} ad platform adtech.example"][0]
+        == "fail"
     )
     assert run("web.tracking.ad_platforms", [ads])[f"https://{SITE}/"][0] == "pass"
 

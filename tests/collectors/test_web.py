@@ -102,6 +102,7 @@ def test_good_site_redirects_sends_hsts_and_flags_its_cookies(sites):
     }
     cookies = {c["name"]: c for c in page["cookies"]}
     assert set(cookies) == {"csrftoken", "session", "lang"}  # the redirect hop's cookie is seen too
+    assert not cookies["csrftoken"]["session"]  # scripts read CSRF tokens: not judged as a session cookie
     session = cookies["session"]
     assert (session["secure"], session["httponly"], session["samesite"], session["persistent"]) == (
         True,
