@@ -84,7 +84,14 @@ def test_unsigned_weak_secret_forged_and_unknown_key_tokens_fail():
         "fail",
         "tokens.txt:4: the JWKS has no key 'retired-2024' for this RS256 token",
     )
-    assert result["jwt tokens.txt:5"] == ("pass", "tokens.txt:5: HS512, secret not guessed")
+    assert result["jwt tokens.txt:5"] == ("pass", "tokens.txt:5: HS512, secret not in the weak-secret list")
+    unverified = run("jwt.tokens.unforgeable", [source(token(GOOD_CLAIMS), jwks=None)])
+    assert unverified == {
+        "jwt tokens.txt:1": (
+            "pass",
+            "tokens.txt:1: RS256, signed (no JWKS configured, so the signature itself was not verified)",
+        )
+    }
 
 
 @pytest.mark.parametrize(

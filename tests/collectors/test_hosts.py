@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -169,3 +170,22 @@ def test_vigil_scan_refuses_hostile_config_with_exit_2_and_one_line(tmp_path, ad
     assert lines[0].startswith(f"vigil: error: vigil.yaml:{line}: sources.hosts[0].{field}: ")
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out.txt").exists() and not (tmp_path / "out").exists()
+
+
+def test_ipv6_loopback_is_scanned_with_nmap_in_ipv6_mode():
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        sock.bind(("::1", 0))
+    except OSError:
+        sock.close()
+        pytest.skip("this machine has no ::1")
+    sock.listen(4)
+    port = sock.getsockname()[1]
+    try:
+        evidence = scan({"address": "::1", "ports": str(port)})
+    finally:
+        sock.close()
+    assert " -6 ::1" in evidence.data["command_line"]
+    assert [(h["address"], [p["port"] for p in h["open_ports"]]) for h in evidence.data["hosts"]] == [
+        ("::1", [port])
+    ]
