@@ -183,6 +183,7 @@ def _finding(eff: EffectiveCheck, outcome: Outcome, evidence_ids: tuple[str, ...
         message=outcome.message,
         evidence=evidence_ids,
         location=outcome.location,
+        attestation=outcome.attestation,
     )
 
 
@@ -200,7 +201,12 @@ def _run(eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: date
     view: dict[str, list[Any]] = {}
     used: list[str] = []
     runnable = True
-    for kind in eff.check.needs:
+    for need in eff.check.needs:
+        # "kind?" is optional: when no source provides it at all, the check sees an empty list
+        kind, optional = need.removesuffix("?"), need.endswith("?")
+        if optional and kind not in by_kind:
+            view[kind] = []
+            continue
         good = []
         for ev in by_kind.get(kind, ()):
             if ev.status != "ok":

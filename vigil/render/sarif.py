@@ -278,6 +278,8 @@ def _result(entry: tuple, index: dict[str, int], elsewhere: dict, source_root) -
             "vigil-status": finding["status"],
             "vigil-severity": severity,
             "vigil-controls": list(finding.get("control_ids") or ()),
+            # attested by a person, not machine-verified: who, when, until when, which document
+            **({"vigil-attestation": finding["attestation"]} if finding.get("attestation") else {}),
         },
     )
 
