@@ -106,7 +106,7 @@ def test_an_attested_finding_names_attester_document_and_says_it_is_not_machine_
     attestation = {
         "id": "cctv-2026",
         "subject": "dc_surveillance",
-        "attester": "=HYPERLINK(\"http://evil.example\")",
+        "attester": '=HYPERLINK("http://evil.example")',
         "attested_at": "2026-06-01",
         "expires": "2027-06-01",
         "document": "attest/cctv.pdf",
