@@ -9,21 +9,12 @@ from datetime import date
 from vigil.model import Outcome, error, fail, ok
 from vigil.registry import check
 
+from .common import roster
+
 TRAINING_REFERENCES = (
     "https://www.iso.org/standard/27001",
     "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final",
 )
-
-
-def roster(people: list[Mapping]) -> tuple[dict[str, Mapping], list[Outcome]]:
-    """People by id; a duplicated id is an error, since we cannot tell which row is true."""
-    counts = Counter(p["id"] for p in people)
-    problems = [
-        error(f"person:{pid}", f"person id {pid} appears {n} times in the roster; fix the export")
-        for pid, n in sorted(counts.items())
-        if n > 1
-    ]
-    return {p["id"]: p for p in people if counts[p["id"]] == 1}, problems
 
 
 @check(
