@@ -31,11 +31,11 @@ def demo_run(tmp_path_factory) -> Path:
 def test_demo_has_pass_fail_and_manual_controls(demo_run):
     doc = json.loads((demo_run / "results.json").read_text())
     statuses = {c["id"]: c["status"] for c in doc["controls"]}
-    assert statuses["PP-ACCESS-AUTHORIZED-ONLY"] == "pass"
+    assert statuses["PP-INCIDENT-RESPONSE"] == "pass"  # the attested security plan
     assert statuses["PP-TRAINING-ANNUAL"] == "fail"
     assert statuses["PP-FIREWALL"] == "manual"
     assert doc["gate"]["passed"] is False
-    assert doc["scores"]["overall"]["coverage"] < 10  # honest: most of the policy is still manual
+    assert doc["scores"]["overall"]["coverage"] < 50  # honest: most of the policy is still manual
 
 
 def test_demo_broken_row_is_an_error_finding_and_the_rest_loads(demo_run):
@@ -173,8 +173,9 @@ def test_unreadable_record_file_is_error_evidence_and_the_run_completes(org, tmp
     training = [f for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"]
     assert [f["status"] for f in training] == ["error"]
     assert "training.csv: file not found" in training[0]["message"]
-    access = {c["id"]: c["status"] for c in doc["controls"]}["PP-ACCESS-AUTHORIZED-ONLY"]
-    assert access == "pass"
+    # the other sources are still judged: the attested security plan passes
+    plan = {c["id"]: c["status"] for c in doc["controls"]}["PP-INCIDENT-RESPONSE"]
+    assert plan == "pass"
 
 
 def test_init_writes_a_starter_that_validates(tmp_path, capsys):
