@@ -231,3 +231,45 @@ def test_report_can_leave_fixed_findings_out_of_sarif(tmp_path):
         r.get("baselineState") for r in json.loads((out / "results.sarif").read_text())["runs"][0]["results"]
     ]
     assert "absent" not in states and "unchanged" in states
+
+
+def test_demo_attested_findings_say_so_in_every_report(demo_run, tmp_path):
+    formats = "json,csv,sarif,md,junit,html"
+    assert (
+        main(["report", str(demo_run / "results.json"), "--format", formats, "--output", str(tmp_path)]) == 0
+    )
+    doc = json.loads((tmp_path / "results.json").read_text())
+    attested = {f["resource"]: f for f in doc["findings"] if f["attestation"]}
+    assert set(attested) == {
+        "document:security_plan",
+        "dc:surveillance",
+        "dc:disaster_equipment",
+        "dc:dr_test",
+    }
+    plan = attested["document:security_plan"]
+    assert plan["status"] == "pass" and plan["attestation"]["document"] == "security-plan.md"
+    assert len(plan["attestation"]["sha256"]) == 64
+    assert all("not machine-verified" in f["message"] for f in attested.values())
+    # findings that a machine observed carry no attestation
+    assert all(
+        f["attestation"] is None for f in doc["findings"] if f["check_id"].startswith("records.training")
+    )
+    rows = {r["resource"]: r for r in csv.DictReader((tmp_path / "findings.csv").open(encoding="utf-8-sig"))}
+    assert rows["dc:surveillance"]["attestation"].endswith("not machine-verified")
+    assert rows["person:e1002"]["attestation"] == ""
+    sarif = json.loads((tmp_path / "results.sarif").read_text())
+    props = [r["properties"] for r in sarif["runs"][0]["results"] if "vigil-attestation" in r["properties"]]
+    # SARIF lists the failing ones: both carry who attested what
+    assert {p["vigil-attestation"]["subject"] for p in props} == {"dc_surveillance", "dr_test"}
+    for name in ("summary.md", "junit.xml", "report.html"):
+        assert "not machine-verified" in (tmp_path / name).read_text(), name
+
+
+def test_demo_shows_failing_records_in_the_administrative_and_physical_domains(demo_run):
+    doc = json.loads((demo_run / "results.json").read_text())
+    failing = {(c["domain"], c["id"]) for c in doc["controls"] if c["status"] == "fail"}
+    assert ("physical", "PP-DC-PHYSICAL-ACCESS") in failing and ("physical", "PP-DC-SURVEILLANCE") in failing
+    assert ("administrative", "PP-BACKGROUND-CHECK") in failing
+    entries = [f for f in doc["findings"] if f["check_id"] == "records.physical.dc_entries_authorised"]
+    assert {f["status"] for f in entries} == {"pass", "fail"}
+    assert any("B-7781 entered through DC1-Main at" in f["message"] for f in entries)
