@@ -261,8 +261,15 @@ def test_demo_attested_findings_say_so_in_every_report(demo_run, tmp_path):
     props = [r["properties"] for r in sarif["runs"][0]["results"] if "vigil-attestation" in r["properties"]]
     # SARIF lists the failing ones: both carry who attested what
     assert {p["vigil-attestation"]["subject"] for p in props} == {"dc_surveillance", "dr_test"}
-    for name in ("summary.md", "junit.xml", "report.html"):
+    for name in ("junit.xml", "report.html"):
         assert "not machine-verified" in (tmp_path / name).read_text(), name
+    # the summary lists blocking findings: with the gate at medium, the attested ones are among them
+    from vigil.render import render
+
+    doc["gate"]["fail_on"] = "medium"
+    doc["findings"] = list(attested.values())
+    summary = render(doc, "md", tmp_path / "medium").read_text()
+    assert "surveillance attested does not cover retention" in summary and "not machine-verified" in summary
 
 
 def test_demo_shows_failing_records_in_the_administrative_and_physical_domains(demo_run):
