@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -15,6 +16,7 @@ from vigil.baseline import load_baseline, shipped_names
 from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.model import SEVERITIES
+from vigil.ratchet import gate_new_only, load_pinned
 from vigil.render import FORMATS, RenderContext, render
 from vigil.results import control_doc
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
@@ -46,9 +48,22 @@ def _summary(results: dict, written: list[Path]) -> int:
     counts = ", ".join(f"{n} {s}" for s, n in results["summary"]["controls"].items() if n)
     click.echo(f"controls: {counts}")
     click.echo(f"score {score} on {overall['coverage']}% evidence coverage; gate {verdict}")
+    if "new_only" in gate:
+        ratchet = gate["new_only"]
+        click.echo(
+            f"--new-only {ratchet['pinned']}: {ratchet['known']} accepted by the pinned file, "
+            f"{len(ratchet['new'])} new, {len(ratchet['reopened'])} back after a fix"
+        )
     for path in written:
         click.echo(f"wrote {path}")
     return 0 if gate["passed"] else 1
+
+
+_NEW_ONLY = click.option(
+    "--new-only",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="gate only on findings new against this pinned results.json or results.sarif",
+)
 
 
 def _common(func):
@@ -67,6 +82,7 @@ def _common(func):
         click.option("--fail-on", type=FAIL_ON, help="gate severity [high]"),
         click.option("--only", help="comma-separated check ids to evaluate"),
         click.option("--no-waivers", is_flag=True, help="apply no waiver: the unwaived truth, for an audit"),
+        _NEW_ONLY,
     ]
     for option in reversed(options):
         func = option(func)
@@ -101,7 +117,7 @@ def cli(quiet: bool) -> None:
     help="vigil.yaml to read",
 )
 @_common
-def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers) -> int:
+def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, new_only) -> int:
     """Collect evidence from every configured source, evaluate the baseline, write the reports."""
     config = load_config(config_path)
     options = RunOptions(
@@ -113,6 +129,7 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers) -> i
         formats=_formats(fmt),
         config_path=config_path,
         target_label=config.target_label,
+        new_only=load_pinned(new_only) if new_only else None,
     )
     return _summary(*scan(config, options))
 
@@ -123,12 +140,16 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers) -> i
     "evidence_dir",
     required=True,
     type=click.Path(path_type=Path),
-    help="an OUT/evidence folder written by an earlier scan",
+    help="an OUT/evidence folder written by an earlier scan, or an evidence pack (.zip)",
 )
 @click.option("--as-of", help="judge freshness and ages at this ISO time instead of now")
 @_common
-def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers) -> int:
-    """Re-evaluate stored evidence offline: nothing is collected, findings are the same."""
+def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, new_only) -> int:
+    """Re-evaluate stored evidence offline: nothing is collected, findings are the same.
+
+    A pack is verified first and judged with its own baseline at its run's time unless --baseline or
+    --as-of say otherwise (--as-of now judges freshness today).
+    """
     options = RunOptions(
         baseline=baseline or "",
         out_dir=output or Path("vigil-out"),
@@ -137,7 +158,10 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
         waivers=not no_waivers,
         formats=_formats(fmt),
         mode="evaluate",
+        new_only=load_pinned(new_only) if new_only else None,
     )
+    if evidence_dir.is_file():
+        return _evaluate_pack(evidence_dir, options, as_of)
     return _summary(*reevaluate(evidence_dir, options, parse_as_of(as_of)))
 
 
@@ -159,11 +183,22 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
     is_flag=True,
     help="leave the previous run's fixed findings (baselineState absent) out of SARIF, for GitHub",
 )
+@_NEW_ONLY
 def report_cmd(
-    results_file: Path, fmt: str, output: Path | None, previous: Path | None, sarif_omit_fixed: bool
+    results_file: Path,
+    fmt: str,
+    output: Path | None,
+    previous: Path | None,
+    sarif_omit_fixed: bool,
+    new_only: Path | None,
 ) -> int:
-    """Render reports from a results.json again, without collecting or evaluating."""
+    """Render reports from a results.json again, without collecting or evaluating.
+
+    With --new-only it also gates: the exit code says whether findings new against the pinned file block.
+    """
     results = _read_json(results_file)
+    if new_only is not None:
+        results["gate"] = gate_new_only(results, load_pinned(new_only), results_file.parent)
     if previous is None and results.get("history"):
         # the run before this one, archived beside it by the scan that wrote it
         candidate = results_file.parent / results["history"][-1]["file"]
@@ -181,7 +216,7 @@ def report_cmd(
         if name == "json" and out_dir.resolve() == results_file.parent.resolve():
             continue  # never overwrite the source of truth with itself
         click.echo(f"wrote {render(results, name, out_dir, ctx)}")
-    return 0
+    return _summary(results, []) if new_only is not None else 0
 
 
 def _read_json(path: Path) -> dict:
@@ -319,6 +354,61 @@ def demo_cmd(output: Path, fmt: str) -> int:
     results, written = scan(config, options)
     _summary(results, written)
     click.echo(f"demo organisation in {output / 'org'}; open {output / 'report.html'} in a browser")
+    return 0
+
+
+def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
+    """Evaluate a pack: verified, its evidence into OUT/evidence, its baseline from a folder of our own."""
+    import tempfile
+
+    from vigil.pack_verify import unpack_evidence
+
+    with tempfile.TemporaryDirectory(prefix="vigil-pack-") as inputs:
+        manifest, packed_baseline = unpack_evidence(pack, options.out_dir / "evidence", Path(inputs))
+        baseline = options.baseline or (str(packed_baseline) if packed_baseline else "")
+        recorded = (manifest.get("run") or {}).get("as_of")
+        if as_of is None and not recorded:
+            raise UserError(f"{pack}: the manifest records no run time; give --as-of")
+        when = parse_as_of(as_of if as_of is not None else recorded)  # the run's own time by default
+        options = replace(options, baseline=baseline)
+        return _summary(*reevaluate(options.out_dir / "evidence", options, when))
+
+
+@cli.command("pack")
+@click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("-o", "--output", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="the vigil.yaml of the run")
+def pack_cmd(out_dir: Path, dest: Path, sign_key: Path | None, config_path: Path | None) -> int:
+    """Pack a scan's reports, evidence, baseline and config (redacted) into a zip with a signed manifest."""
+    from vigil.pack import build_pack
+
+    manifest = build_pack(out_dir, dest, sign_key=sign_key, config=config_path)
+    size = sum(f["size"] for f in manifest["files"])
+    signed = f", manifest signed with {sign_key}" if sign_key else ", unsigned (hashes only)"
+    click.echo(f"wrote {dest}: {len(manifest['files'])} files, {size} bytes{signed}")
+    return 0
+
+
+@cli.command("verify")
+@click.argument("pack", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--key", type=click.Path(path_type=Path, dir_okay=False), help="PEM public key of the signer")
+@click.option("--max-size", type=click.IntRange(min=1), help="cap on inflated bytes [4 GiB]")
+def verify_cmd(pack: Path, key: Path | None, max_size: int | None) -> int:
+    """Check a pack against its manifest (and signature): exit 0 intact, 1 naming every difference."""
+    from vigil.pack import load_public_key
+    from vigil.pack_verify import DEFAULT_MAX_BYTES, verify_pack
+
+    report = verify_pack(pack, load_public_key(key) if key else None, max_bytes=max_size or DEFAULT_MAX_BYTES)
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    if report.problems:
+        for problem in report.problems:
+            click.echo(problem)
+        click.echo(f"{pack}: FAILED verification: {len(report.problems)} problems")
+        return 1
+    signature = f"; signature valid ({report.signer})" if report.signer else ""
+    click.echo(f"{pack}: intact: {report.files} files, {report.bytes} bytes match the manifest{signature}")
     return 0
 
 

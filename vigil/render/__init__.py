@@ -14,6 +14,7 @@ RENDERERS: dict[str, tuple[str, str, str]] = {
     "junit": ("vigil.render.junit", "render_junit", "junit.xml"),
     "csv": ("vigil.render.csvfile", "render_csv", "findings.csv"),
     "md": ("vigil.render.markdown", "render_markdown", "summary.md"),
+    "oscal": ("vigil.render.oscal", "render_oscal", "results.oscal.json"),
 }
 FORMATS = tuple(RENDERERS)
 
