@@ -17,7 +17,7 @@ from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.model import SEVERITIES
 from vigil.ratchet import gate_new_only, load_pinned
-from vigil.render import FORMATS, RenderContext, render
+from vigil.render import FORMATS, RENDERERS, RenderContext, render
 from vigil.results import control_doc
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
@@ -28,9 +28,9 @@ def _formats(value: str) -> tuple[str, ...]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     if names == ["all"]:
         return FORMATS
-    unknown = [n for n in names if n not in FORMATS]
+    unknown = [n for n in names if n not in RENDERERS]
     if unknown:
-        raise UserError(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(FORMATS)} or all)")
+        raise UserError(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(RENDERERS)} or all)")
     return tuple(names)
 
 
@@ -77,7 +77,7 @@ def _common(func):
             "fmt",
             default="all",
             show_default=True,
-            help=f"comma-separated: {', '.join(FORMATS)}, or all (results.json is always written)",
+            help=f"comma-separated: {', '.join(RENDERERS)}, or all (but oscal); results.json always",
         ),
         click.option("--fail-on", type=FAIL_ON, help="gate severity [high]"),
         click.option("--only", help="comma-separated check ids to evaluate"),
@@ -168,7 +168,7 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
 @cli.command("report")
 @click.argument("results_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
-    "--format", "fmt", default="all", show_default=True, help=f"comma-separated: {', '.join(FORMATS)}"
+    "--format", "fmt", default="all", show_default=True, help=f"comma-separated: {', '.join(RENDERERS)}"
 )
 @click.option(
     "--output", type=click.Path(path_type=Path), help="folder for the reports [beside RESULTS_FILE]"
