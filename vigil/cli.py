@@ -379,11 +379,12 @@ def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
 @click.option("-o", "--output", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="the vigil.yaml of the run")
-def pack_cmd(out_dir: Path, dest: Path, sign_key: Path | None, config_path: Path | None) -> int:
+@click.option("--store", is_flag=True, help="no compression: faster on large evidence, bigger zip")
+def pack_cmd(out_dir: Path, dest: Path, sign_key: Path | None, config_path: Path | None, store: bool) -> int:
     """Pack a scan's reports, evidence, baseline and config (redacted) into a zip with a signed manifest."""
     from vigil.pack import build_pack
 
-    manifest = build_pack(out_dir, dest, sign_key=sign_key, config=config_path)
+    manifest = build_pack(out_dir, dest, sign_key=sign_key, config=config_path, compress=not store)
     size = sum(f["size"] for f in manifest["files"])
     signed = f", manifest signed with {sign_key}" if sign_key else ", unsigned (hashes only)"
     click.echo(f"wrote {dest}: {len(manifest['files'])} files, {size} bytes{signed}")
