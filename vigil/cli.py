@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from vigil import __version__, registry
+from vigil import __version__, outdir, registry
 from vigil.baseline import load_baseline, shipped_names
 from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
+from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.ratchet import gate_new_only, load_pinned
 from vigil.render import FORMATS, RENDERERS, RenderContext, render
@@ -83,6 +84,12 @@ def _common(func):
         click.option("--only", help="comma-separated check ids to evaluate"),
         click.option("--no-waivers", is_flag=True, help="apply no waiver: the unwaived truth, for an audit"),
         _NEW_ONLY,
+        click.option(
+            "--wait-lock",
+            type=click.FloatRange(0, 86400),
+            default=0,
+            help="seconds to wait while another run holds the output folder [0: stop at once, exit 2]",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -117,7 +124,7 @@ def cli(quiet: bool) -> None:
     help="vigil.yaml to read",
 )
 @_common
-def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, new_only) -> int:
+def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only) -> int:
     """Collect evidence from every configured source, evaluate the baseline, write the reports."""
     config = load_config(config_path)
     options = RunOptions(
@@ -129,6 +136,7 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, new_
         formats=_formats(fmt),
         config_path=config_path,
         target_label=config.target_label,
+        wait_lock=wait_lock,
         new_only=load_pinned(new_only) if new_only else None,
     )
     return _summary(*scan(config, options))
@@ -144,7 +152,9 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, new_
 )
 @click.option("--as-of", help="judge freshness and ages at this ISO time instead of now")
 @_common
-def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, new_only) -> int:
+def evaluate_cmd(
+    evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only
+) -> int:
     """Re-evaluate stored evidence offline: nothing is collected, findings are the same.
 
     A pack is verified first and judged with its own baseline at its run's time unless --baseline or
@@ -158,6 +168,7 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
         waivers=not no_waivers,
         formats=_formats(fmt),
         mode="evaluate",
+        wait_lock=wait_lock,
         new_only=load_pinned(new_only) if new_only else None,
     )
     if evidence_dir.is_file():
@@ -200,12 +211,14 @@ def report_cmd(
     if new_only is not None:
         results["gate"] = gate_new_only(results, load_pinned(new_only), results_file.parent)
     if previous is None and results.get("history"):
-        # the run before this one, archived beside it by the scan that wrote it
-        candidate = results_file.parent / results["history"][-1]["file"]
+        # the run before this one, archived beside it by the scan that wrote it; the file named must lie
+        # in that folder's history/, whatever the results file says
+        candidate = inside(
+            results_file.parent, str(results["history"][-1]["file"]), f"{results_file}: history"
+        )
         previous = candidate if candidate.is_file() else None
     previous_doc = _read_json(previous) if previous else None
-    out_dir = output or results_file.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = outdir.prepare(output or results_file.parent)
     link_base = os.path.relpath(results_file.parent, out_dir)
     ctx = RenderContext(
         previous=previous_doc,
@@ -361,10 +374,14 @@ def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
     """Evaluate a pack: verified, its evidence into OUT/evidence, its baseline from a folder of our own."""
     import tempfile
 
-    from vigil.pack_verify import unpack_evidence
+    from vigil.pack_verify import intact_manifest, unpack_evidence
 
+    manifest = intact_manifest(pack)  # before anything is written
     with tempfile.TemporaryDirectory(prefix="vigil-pack-") as inputs:
-        manifest, packed_baseline = unpack_evidence(pack, options.out_dir / "evidence", Path(inputs))
+        with outdir.hold(options.out_dir, options.wait_lock):  # released before the run takes it again
+            manifest, packed_baseline = unpack_evidence(
+                pack, manifest, options.out_dir / "evidence", Path(inputs)
+            )
         baseline = options.baseline or (str(packed_baseline) if packed_baseline else "")
         recorded = (manifest.get("run") or {}).get("as_of")
         if as_of is None and not recorded:

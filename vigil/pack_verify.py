@@ -239,20 +239,37 @@ def _verify_members(zf: zipfile.ZipFile, usable: dict, report: Verification, key
         report.problems.append(f"added: {name} (not in the manifest)")
 
 
-def unpack_evidence(path: Path, evidence_root: Path, inputs_dir: Path) -> tuple[dict, Path | None]:
-    """Verify the pack, then write its evidence into evidence_root and its baseline files into inputs_dir.
-
-    Returns the manifest and the packed baseline file (inside inputs_dir). Destinations are built from
-    validated sha256 ids and checked manifest paths, never taken from the zip as they stand.
-    """
+def intact_manifest(path: Path) -> dict:
+    """The manifest of a pack that verifies (hashes only); anything else is the user's error, exit 2."""
     report = verify_pack(path)
     if not report.ok:
         shown = "; ".join(report.problems[:5]) + (" ..." if len(report.problems) > 5 else "")
         raise UserError(f"{path}: the pack does not verify ({shown}); see `vigil verify {path}`")
-    manifest = report.manifest
-    listed = {entry["path"] for entry in manifest["files"]}
+    return report.manifest
+
+
+def unpack_evidence(
+    path: Path, manifest: dict, evidence_root: Path, inputs_dir: Path
+) -> tuple[dict, Path | None]:
+    """Write a verified pack's evidence into evidence_root and its baseline files into inputs_dir.
+
+    Returns the manifest and the packed baseline file (inside inputs_dir). Destinations are built from
+    validated sha256 ids and checked manifest paths, never taken from the zip as they stand; a member
+    that changed since it was verified fails its CRC or hash and stops the unpacking.
+    """
+    expected = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    listed = set(expected)
+
+    def checked(zf: zipfile.ZipFile, name: str) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        for chunk in stream(zf, zf.getinfo(name)):
+            digest.update(chunk)
+            yield chunk
+        if digest.hexdigest() != expected[name]:
+            raise UserError(f"{path}: {name} changed after it was verified")
+
     with zipfile.ZipFile(path) as zf:
-        index_body = _read_small(zf, zf.getinfo(f"evidence/{INDEX}"), MAX_MANIFEST)
+        index_body = b"".join(checked(zf, f"evidence/{INDEX}"))
         try:
             ids = [entry["id"] for entry in json.loads(index_body)["entries"]]
         except (ValueError, KeyError, TypeError) as exc:
@@ -262,7 +279,7 @@ def unpack_evidence(path: Path, evidence_root: Path, inputs_dir: Path) -> tuple[
             name = f"evidence/{object_path(sha)}" if isinstance(sha, str) and SHA256.match(sha) else None
             if name is None or name not in listed:
                 continue  # the evaluation reports it as missing evidence: fail closed
-            _write_new(evidence_root / object_path(sha), stream(zf, zf.getinfo(name)), replace=True)
+            _write_new(evidence_root / object_path(sha), checked(zf, name), replace=True)
         _write_new(evidence_root / INDEX, [index_body], replace=True)
         top = (manifest.get("baseline") or {}).get("file")
         baseline = None
@@ -272,7 +289,7 @@ def unpack_evidence(path: Path, evidence_root: Path, inputs_dir: Path) -> tuple[
             dest = (root / PurePosixPath(name[len(prefix) :])).resolve()
             if root not in dest.parents:
                 raise UserError(f"{path}: {name}: outside the inputs folder")
-            _write_new(dest, stream(zf, zf.getinfo(name)))
+            _write_new(dest, checked(zf, name))
             if name == top:
                 baseline = dest
     return manifest, baseline
@@ -286,8 +303,12 @@ def _write_new(dest: Path, chunks, *, replace: bool = False) -> None:
     if replace:
         target.unlink(missing_ok=True)
     fd = os.open(target, flags, 0o644)
-    with os.fdopen(fd, "wb") as out:
-        for chunk in chunks:
-            out.write(chunk)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     if replace:
         os.replace(target, dest)
