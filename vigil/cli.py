@@ -374,9 +374,15 @@ def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
     """Evaluate a pack: verified, its evidence into OUT/evidence, its baseline from a folder of our own."""
     import tempfile
 
-    from vigil.pack_verify import intact_manifest, unpack_evidence
+    from vigil.pack_verify import intact_manifest, shipped_drift, unpack_evidence
 
     manifest = intact_manifest(pack)  # before anything is written
+    for name in shipped_drift(manifest):
+        logging.getLogger("vigil").warning(
+            "baseline %s installed here differs from the pack's copy (vigil %s): findings may differ",
+            name,
+            (manifest.get("tool") or {}).get("version", "?"),
+        )
     with tempfile.TemporaryDirectory(prefix="vigil-pack-") as inputs:
         with outdir.hold(options.out_dir, options.wait_lock):  # released before the run takes it again
             manifest, packed_baseline = unpack_evidence(

@@ -312,3 +312,22 @@ def _write_new(dest: Path, chunks, *, replace: bool = False) -> None:
         raise
     if replace:
         os.replace(target, dest)
+
+
+def shipped_drift(manifest: dict) -> list[str]:
+    """Packed copies of shipped baselines that differ from the installed ones: a name in `extends:`
+    resolves to the installed copy, so the judgment may differ from the packed run's."""
+    from vigil.baseline import shipped_dir
+
+    drift = []
+    prefix = f"{INPUTS}/baseline/"
+    for entry in manifest["files"]:
+        name = entry["path"]
+        if not name.startswith(prefix) or "/" in name[len(prefix) :]:
+            continue
+        installed = shipped_dir() / name[len(prefix) :]
+        if not installed.is_file():
+            continue
+        if hashlib.sha256(installed.read_bytes()).hexdigest() != entry["sha256"]:
+            drift.append(installed.stem)
+    return drift
