@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tempfile
 import zipfile
@@ -347,3 +348,25 @@ def test_verify_streams_members_without_extracting(signed, monkeypatch, capsys):
     monkeypatch.setattr(zipfile.ZipFile, "extractall", forbidden)
     code, _ = _verify(capsys, signed)
     assert code == 0
+
+
+def test_pack_refuses_a_folder_that_mixes_two_runs(demo, tmp_path, capsys):
+    out = tmp_path / "out"
+    shutil.copytree(demo, out)
+    doc = json.loads((out / "results.json").read_text())
+    doc["evidence"].append(dict(doc["evidence"][0], id="f" * 64))
+    (out / "results.json").write_text(json.dumps(doc))
+    assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 2
+    assert "the folder mixes two runs" in capsys.readouterr().err
+    assert not (tmp_path / "p.zip").exists()
+
+
+def test_pack_waits_for_no_run_while_one_holds_the_folder(demo, tmp_path, capsys):
+    from vigil import outdir
+
+    out = tmp_path / "out"
+    shutil.copytree(demo, out)
+    with outdir.hold(out):
+        assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 2
+    assert "in use by another vigil run" in capsys.readouterr().err
+    assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 0

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.api_jws import PyJWS
 
-from vigil import __version__
+from vigil import __version__, outdir
 from vigil.baseline import resolve
 from vigil.errors import UserError
 from vigil.redact import redact, redact_text
@@ -137,6 +137,11 @@ def _evidence_files(out_dir: Path, results: dict) -> list[PackFile]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{index_path}: unreadable evidence index: {exc}") from None
     files = [PackFile(f"evidence/{INDEX}", index_path)]
+    cited = {e.get("id") for e in results.get("evidence") or () if isinstance(e, dict)} - {None}
+    if not cited <= set(ids):
+        raise UserError(
+            f"{index_path}: does not index the evidence results.json cites: the folder mixes two runs"
+        )
     for sha in sorted(set(ids)):
         path = root / object_path(sha)
         if not path.is_file():
@@ -268,18 +273,25 @@ def build_pack(
     compress=False stores the files as they are: about three times faster on large evidence sets, and
     about four times bigger.
     """
+    if not (out_dir / "results.json").is_file():
+        raise UserError(
+            f"{out_dir / 'results.json'}: no results.json: run `vigil scan --output {out_dir}` first"
+        )
+    key = load_private_key(sign_key) if sign_key else None  # a bad key stops us before any writing
+    if os.access(out_dir, os.W_OK):
+        with outdir.hold(out_dir):  # no scan may replace the folder's files while they are packed
+            return _build(out_dir, dest, key, config, compress)
+    return _build(out_dir, dest, key, config, compress)  # a read-only copy: nothing can change it
+
+
+def _build(out_dir: Path, dest: Path, key, config: Path | None, compress: bool) -> dict:
     results_path = out_dir / "results.json"
     try:
         results = json.loads(results_path.read_text(encoding="utf-8"))
         run = results["run"]
-    except FileNotFoundError:
-        raise UserError(
-            f"{results_path}: no results.json: run `vigil scan --output {out_dir}` first"
-        ) from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        run.get("id")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UserError(f"{results_path}: not a readable vigil results.json: {exc}") from None
-    key = load_private_key(sign_key) if sign_key else None  # a bad key stops us before any writing
-
     files = _report_files(out_dir) + _evidence_files(out_dir, results)
     redactions: dict[str, int] = {}
     baseline_top = None
