@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from vigil.errors import UserError
@@ -82,10 +82,23 @@ def _pinned_sarif(path: Path, doc: dict) -> Pinned:
     return Pinned(path, findings, finished, None)
 
 
+def _named_before(name: str, moment: datetime | None) -> bool:
+    """Archived files are named by their run's end (UTC, to the second): YYYYMMDDTHHMMSS-id.json."""
+    if moment is None:
+        return False
+    try:
+        stamp = datetime.strptime(name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return stamp + timedelta(seconds=1) < moment
+
+
 def fixed_since(pinned: Pinned, out_dir: Path) -> set[str]:
     """Pinned fingerprints that a run archived after the pinned one judged and found no longer open."""
     fixed: set[str] = set()
     for path in sorted((out_dir / HISTORY_DIR).glob("*.json")):
+        if _named_before(path.name, pinned.finished_at):
+            continue  # archived before the pin: not worth reading
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
             finished = _time(doc["run"]["finished_at"])
