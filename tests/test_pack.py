@@ -370,3 +370,16 @@ def test_pack_waits_for_no_run_while_one_holds_the_folder(demo, tmp_path, capsys
         assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 2
     assert "in use by another vigil run" in capsys.readouterr().err
     assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 0
+
+
+def test_pack_refuses_a_link_planted_in_the_evidence_store(demo, tmp_path, capsys):
+    out = tmp_path / "out"
+    shutil.copytree(demo, out)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not evidence")
+    victim = next((out / "evidence" / "objects").rglob("*.json"))
+    victim.unlink()
+    victim.symlink_to(secret)
+    assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 2
+    assert "symbolic link; refused" in capsys.readouterr().err
+    assert not (tmp_path / "p.zip").exists() and not (tmp_path / "p.zip.part").exists()

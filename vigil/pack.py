@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -20,6 +20,7 @@ from jwt.api_jws import PyJWS
 from vigil import __version__, outdir
 from vigil.baseline import resolve
 from vigil.errors import UserError
+from vigil.files import SHA256, open_regular, read_bytes
 from vigil.redact import redact, redact_text
 from vigil.render import RENDERERS
 from vigil.store import INDEX, object_path
@@ -33,6 +34,7 @@ FORMAT = "vigil-pack"
 FORMAT_VERSION = 1
 INPUTS = "inputs"
 CHUNK = 1 << 20
+MAX_MEMBER = 1 << 40  # no practical cap on one file: the verifier caps what it inflates
 # level 1 deflates evidence JSON to about a fifth at several times the speed of the default level 6
 COMPRESS_LEVEL = 1
 ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry can carry
@@ -44,6 +46,7 @@ class PackFile:
     name: str  # path inside the pack, POSIX, relative
     source: Path | None  # file copied as is
     data: bytes | None = None  # or bytes made here (redacted inputs)
+    follow: bool = False  # files vigil wrote are never links: a link in OUT is refused
 
 
 # ---- keys and signatures ----
@@ -129,13 +132,16 @@ def _evidence_files(out_dir: Path, results: dict) -> list[PackFile]:
         raise UserError(f"{out_dir / 'results.json'}: run.evidence_dir {evidence_rel!r} is outside {out_dir}")
     root = out_dir / evidence_rel
     index_path = root / INDEX
+    if not index_path.exists():
+        raise UserError(f"{index_path}: no evidence index: pack the output folder of a scan")
     try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
+        index = json.loads(read_bytes(index_path, follow=False))
         ids = [entry["id"] for entry in index["entries"]]
-    except FileNotFoundError:
-        raise UserError(f"{index_path}: no evidence index: pack the output folder of a scan") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"{index_path}: unreadable evidence index: {exc}") from None
+    bad = [sha for sha in ids if not (isinstance(sha, str) and SHA256.match(sha))]
+    if bad:
+        raise UserError(f"{index_path}: evidence id {bad[0]!r} is not a sha256")
     files = [PackFile(f"evidence/{INDEX}", index_path)]
     cited = {e.get("id") for e in results.get("evidence") or () if isinstance(e, dict)} - {None}
     if not cited <= set(ids):
@@ -183,7 +189,7 @@ def _baseline_files(ref: str) -> tuple[list[PackFile], str, int]:
             policy_name = f"{INPUTS}/baseline/{PurePosixPath(policy_file)}"
             if policy_name not in used and (path.parent / policy_file).is_file():
                 used.add(policy_name)
-                files.append(PackFile(policy_name, path.parent / policy_file))
+                files.append(PackFile(policy_name, path.parent / policy_file, follow=True))
         extends = data.get("extends") if isinstance(data, dict) else None
         path = resolve(str(extends), path).resolve() if extends else None
     return files, top, redacted
@@ -237,24 +243,21 @@ def _entry(name: str, when: tuple, size: int, compress: bool) -> zipfile.ZipInfo
     return info
 
 
-def _chunks(item: PackFile) -> Iterator[bytes]:
-    if item.data is not None:
-        yield item.data
-        return
-    with open(item.source, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
-
-
 def _write(zf: zipfile.ZipFile, item: PackFile, when: tuple, compress: bool = True) -> dict:
-    size = len(item.data) if item.data is not None else item.source.stat().st_size
-    digest = hashlib.sha256()
-    written = 0
-    with zf.open(_entry(item.name, when, size, compress), "w") as dst:
-        for chunk in _chunks(item):
-            digest.update(chunk)
-            dst.write(chunk)
-            written += len(chunk)
+    with contextlib.ExitStack() as stack:
+        if item.data is not None:
+            size, chunks = len(item.data), iter([item.data])
+        else:
+            handle = stack.enter_context(open_regular(item.source, max_bytes=MAX_MEMBER, follow=item.follow))
+            size = os.fstat(handle.fileno()).st_size
+            chunks = iter(lambda: handle.read(CHUNK), b"")
+        digest = hashlib.sha256()
+        written = 0
+        with zf.open(_entry(item.name, when, size, compress), "w") as dst:
+            for chunk in chunks:
+                digest.update(chunk)
+                dst.write(chunk)
+                written += len(chunk)
     if written != size:
         raise UserError(f"{item.source}: changed while being packed ({size} -> {written} bytes)")
     return {"path": item.name, "size": size, "sha256": digest.hexdigest()}
