@@ -383,3 +383,15 @@ def test_pack_refuses_a_link_planted_in_the_evidence_store(demo, tmp_path, capsy
     assert main(["pack", str(out), "-o", str(tmp_path / "p.zip")]) == 2
     assert "symbolic link; refused" in capsys.readouterr().err
     assert not (tmp_path / "p.zip").exists() and not (tmp_path / "p.zip.part").exists()
+
+
+def test_verify_json_names_the_same_problems(signed, tmp_path, capsys):
+    def drop(name, data):
+        return None if name == "summary.md" else data
+
+    pack = _rewrite(signed, tmp_path / "t.zip", drop)
+    code, out = _verify(capsys, pack, "--json")
+    doc = json.loads(out)
+    assert code == 1 and doc["intact"] is False and doc["problems"] == ["missing: summary.md"]
+    code, out = _verify(capsys, signed, "--json")
+    assert code == 0 and json.loads(out)["intact"] is True and json.loads(out)["files"] > 5

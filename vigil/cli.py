@@ -418,12 +418,23 @@ def pack_cmd(out_dir: Path, dest: Path, sign_key: Path | None, config_path: Path
 @click.argument("pack", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False), help="PEM public key of the signer")
 @click.option("--max-size", type=click.IntRange(min=1), help="cap on inflated bytes [4 GiB]")
-def verify_cmd(pack: Path, key: Path | None, max_size: int | None) -> int:
+@click.option("--json", "as_json", is_flag=True, help="machine-readable")
+def verify_cmd(pack: Path, key: Path | None, max_size: int | None, as_json: bool) -> int:
     """Check a pack against its manifest (and signature): exit 0 intact, 1 naming every difference."""
     from vigil.pack import load_public_key
     from vigil.pack_verify import DEFAULT_MAX_BYTES, verify_pack
 
     report = verify_pack(pack, load_public_key(key) if key else None, max_bytes=max_size or DEFAULT_MAX_BYTES)
+    if as_json:
+        run = (report.manifest or {}).get("run") or {}
+        doc = {
+            "intact": report.ok,
+            "problems": report.problems,
+            "notes": report.notes,
+            "signer": report.signer,
+        }
+        click.echo(json.dumps(doc | {"files": report.files, "bytes": report.bytes, "run_id": run.get("id")}))
+        return 0 if report.ok else 1
     for note in report.notes:
         click.echo(f"note: {note}")
     if report.problems:
