@@ -19,7 +19,7 @@ from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.ratchet import gate_new_only, load_pinned
 from vigil.render import FORMATS, RENDERERS, RenderContext, render
-from vigil.results import control_doc
+from vigil.results import control_doc, read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
 FAIL_ON = click.Choice([*SEVERITIES, "none"])
@@ -207,7 +207,7 @@ def report_cmd(
 
     With --new-only it also gates: the exit code says whether findings new against the pinned file block.
     """
-    results = _read_json(results_file)
+    results = read_results(results_file)
     if new_only is not None:
         results["gate"] = gate_new_only(results, load_pinned(new_only), results_file.parent)
     if previous is None and results.get("history"):
@@ -217,7 +217,7 @@ def report_cmd(
             results_file.parent, str(results["history"][-1]["file"]), f"{results_file}: history"
         )
         previous = candidate if candidate.is_file() else None
-    previous_doc = _read_json(previous) if previous else None
+    previous_doc = read_results(previous) if previous else None
     out_dir = outdir.prepare(output or results_file.parent)
     link_base = os.path.relpath(results_file.parent, out_dir)
     ctx = RenderContext(
@@ -230,16 +230,6 @@ def report_cmd(
             continue  # never overwrite the source of truth with itself
         click.echo(f"wrote {render(results, name, out_dir, ctx)}")
     return _summary(results, []) if new_only is not None else 0
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable results.json: {exc}") from None
-    if not isinstance(doc, dict) or "findings" not in doc or "controls" not in doc:
-        raise UserError(f"{path}: not a vigil results.json (no findings/controls)")
-    return doc
 
 
 @cli.group("checks")

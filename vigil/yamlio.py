@@ -49,8 +49,10 @@ def _lines(root: yaml.Node, path: Path) -> dict[Location, int]:
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
-                key = key_node.value
                 line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise UserError(f"{path}:{line}: {field_name(where)}: a key must be plain text")
+                key = key_node.value
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     stack.append((value_node, where))
                     continue
@@ -74,6 +76,8 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         loader = _Loader(text.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise UserError(f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise UserError(f"{path}: invalid YAML: {exc}".replace("\n", " ")) from None
     try:
         node = loader.get_single_node()
         lines = _lines(node, path) if node is not None else {}
