@@ -54,6 +54,8 @@ def test_known_findings_pass_and_a_new_one_fails(org, tmp_path, pin, capsys):
     gate = _gate(out)
     assert gate["passed"] and gate["blocking"] == 0 and gate["new_only"]["known"] == 3
     assert "3 accepted by the pinned file, 0 new" in capsys.readouterr().out
+    # the gate's record is part of the published results format: vigil report reads it back
+    assert main(["report", str(out / "results.json"), "--format", "md"]) == 0
 
     _set_training(config.parent, "e1008", 500)  # e1008's training lapses: a new finding
     assert _scan(config, out, "--new-only", str(pinned)) == 1
