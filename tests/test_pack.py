@@ -395,3 +395,12 @@ def test_verify_json_names_the_same_problems(signed, tmp_path, capsys):
     assert code == 1 and doc["intact"] is False and doc["problems"] == ["missing: summary.md"]
     code, out = _verify(capsys, signed, "--json")
     assert code == 0 and json.loads(out)["intact"] is True and json.loads(out)["files"] > 5
+
+
+def test_a_repacked_zip_with_folder_entries_names_them_as_added(signed, tmp_path, capsys):
+    pack = shutil.copyfile(signed, tmp_path / "repacked.zip")
+    with zipfile.ZipFile(pack, "a") as zf:
+        zf.writestr(zipfile.ZipInfo("evidence/"), b"")
+    code, out = _verify(capsys, pack)
+    assert code == 1 and "added: evidence/ (a folder entry, not in the manifest)" in out
+    assert "unsafe" not in out

@@ -1,10 +1,11 @@
 """Verify an evidence pack without extracting it, and unpack a verified one for offline evaluation.
 
 A pack may come from anyone, so it is read as hostile: entry names are checked before anything is read
-(no absolute paths, no `..`, no backslashes or drive letters), symlink, directory and encrypted entries
-are never followed or read, the declared sizes are capped in total and in compression ratio before one
-byte is inflated, and members are hashed as streams. Only `unpack_evidence` writes, and only to paths it
-builds itself (evidence by sha256, baseline files inside a folder it was handed).
+(no absolute paths, no `..`, no backslashes or drive letters), symlink and encrypted entries are never
+followed or read (a folder entry is reported as added), the declared sizes are capped in total and in
+compression ratio before one byte is inflated, and members are hashed as streams. Only
+`unpack_evidence` writes, and only to paths it builds itself (evidence by sha256, baseline files inside
+a folder it was handed).
 """
 
 from __future__ import annotations
@@ -70,14 +71,12 @@ def unsafe_name(name: str) -> str | None:
 
 
 def _entry_problem(info: zipfile.ZipInfo) -> str | None:
-    why = unsafe_name(info.filename)
+    why = unsafe_name(info.filename[:-1] if info.is_dir() else info.filename)
     if why:
         return why
     mode = info.external_attr >> 16
     if info.create_system == 3 and stat.S_ISLNK(mode):
         return "symlink entry (not followed)"
-    if info.is_dir():
-        return "directory entry"
     if info.flag_bits & 0x1:
         return "encrypted entry"
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -236,7 +235,8 @@ def _verify_members(zf: zipfile.ZipFile, usable: dict, report: Verification, key
         report.files += 1
         report.bytes += size
     for name in sorted(set(usable) - listed):
-        report.problems.append(f"added: {name} (not in the manifest)")
+        kind = "a folder entry, " if usable[name].is_dir() else ""
+        report.problems.append(f"added: {name} ({kind}not in the manifest)")
 
 
 def intact_manifest(path: Path) -> dict:
