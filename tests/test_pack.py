@@ -404,3 +404,21 @@ def test_a_repacked_zip_with_folder_entries_names_them_as_added(signed, tmp_path
     code, out = _verify(capsys, pack)
     assert code == 1 and "added: evidence/ (a folder entry, not in the manifest)" in out
     assert "unsafe" not in out
+
+
+def test_a_bomb_that_understates_its_size_is_cut_off_at_the_declared_size(watched, capsys):
+    """Headers that claim 100 bytes for 16 MiB: zipfile stops at the claim and the CRC fails."""
+    name = "evidence/index.json"
+    body = b"\0" * (16 << 20)
+    pack = _hostile(
+        watched / "work" / "liar.zip", [(MANIFEST, _manifest_for({name: body[:100]})), (name, body)]
+    )
+    raw = bytearray(pack.read_bytes())
+    with zipfile.ZipFile(pack) as zf:
+        offset = zf.getinfo(name).header_offset
+    raw[offset + 22 : offset + 26] = (100).to_bytes(4, "little")  # local header: uncompressed size
+    central = [i for i in range(len(raw)) if raw.startswith(b"PK\x01\x02", i)][-1]
+    raw[central + 24 : central + 28] = (100).to_bytes(4, "little")  # central directory: the same
+    pack.write_bytes(bytes(raw))
+    code, out = _verify(capsys, pack)
+    assert code == 1 and f"changed: {name} (corrupt entry" in out
