@@ -27,6 +27,7 @@ def _commands(path: Path) -> list[str]:
 def test_every_vigil_command_in_the_example_parses(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "vigil-out").mkdir()
+    (tmp_path / "vigil-out" / "results.json").write_text("{}")
     (tmp_path / "vigil-pack.zip").write_bytes(b"")
     monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
     monkeypatch.setenv("VIGIL_SIGN_KEY", str(tmp_path / "key.pem"))
