@@ -434,6 +434,9 @@ def verify_cmd(pack: Path, key: Path | None, max_size: int | None, as_json: bool
         return 1
     signature = f"; signature valid ({report.signer})" if report.signer else ""
     click.echo(f"{pack}: intact: {report.files} files, {report.bytes} bytes match the manifest{signature}")
+    run, tool = report.manifest.get("run") or {}, report.manifest.get("tool") or {}
+    ended = run.get("finished_at")
+    click.echo(f"run {run.get('id')} ({run.get('mode')}, ended {ended}), vigil {tool.get('version')}")
     return 0
 
 
