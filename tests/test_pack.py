@@ -65,7 +65,13 @@ def demo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def signed(demo, keys, tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("signed") / "pack.zip"
-    assert main(["pack", str(demo), "-o", str(dest), "--sign-key", str(keys["EdDSA"][0])]) == 0
+    config = demo / "org" / "vigil.yaml"
+    assert (
+        main(
+            ["pack", str(demo), "-o", str(dest), "--sign-key", str(keys["EdDSA"][0]), "--config", str(config)]
+        )
+        == 0
+    )
     return dest
 
 
@@ -104,6 +110,7 @@ def test_pack_holds_reports_evidence_inputs_and_a_manifest(signed, demo):
         listed
     )
     assert {"inputs/baseline/baseline.yaml", "inputs/baseline/privacy-policy.yaml"} <= set(listed)
+    assert "evidence/baseline.json" in listed  # the resolved baseline the run judged with
     assert manifest["baseline"]["file"] == "inputs/baseline/baseline.yaml"
     results = json.loads((demo / "results.json").read_text())
     assert manifest["run"]["id"] == results["run"]["id"] and manifest["tool"]["name"] == "vigil"
@@ -301,7 +308,11 @@ def test_evaluate_pack_reproduces_the_findings_offline(signed, demo, tmp_path):
     assert (first / "results.json").read_bytes() != (second / "results.json").read_bytes()  # run ids
     assert _canonical(second / "results.json") == original
     doc = json.loads((first / "results.json").read_text())
-    assert doc["run"]["as_of"] == json.loads((demo / "results.json").read_text())["run"]["as_of"]
+    # byte for byte apart from the run's id, mode and times
+    original_doc = json.loads((demo / "results.json").read_text())
+    for moving in ("id", "mode", "started_at", "finished_at"):
+        doc["run"].pop(moving), original_doc["run"].pop(moving)
+    assert json.dumps(doc, sort_keys=True) == json.dumps(original_doc, sort_keys=True)
     assert doc["baseline"]["name"] == "demo-org"  # the pack's own baseline, with its waivers
     for entry in doc["evidence"]:
         assert (first / entry["path"]).is_file()
@@ -422,3 +433,19 @@ def test_a_bomb_that_understates_its_size_is_cut_off_at_the_declared_size(watche
     pack.write_bytes(bytes(raw))
     code, out = _verify(capsys, pack)
     assert code == 1 and f"changed: {name} (corrupt entry" in out
+
+
+def test_a_pack_made_without_the_config_still_reproduces_the_run(demo, tmp_path, caplog):
+    """From another folder vigil finds neither config nor baseline files: the resolved baseline kept with
+    the evidence is enough to judge the same way."""
+    pack = tmp_path / "bare.zip"
+    assert main(["pack", str(demo), "-o", str(pack)]) == 0
+    assert "pass --config" in caplog.text
+    with zipfile.ZipFile(pack) as zf:
+        names = zf.namelist()
+    assert "evidence/baseline.json" in names and not any(n.startswith("inputs/") for n in names)
+    out = tmp_path / "audit"
+    assert main(["evaluate", "--evidence", str(pack), "--output", str(out), "--format", "json"]) == 1
+    assert _canonical(out / "results.json") == _canonical(demo / "results.json")
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["waivers"] == json.loads((demo / "results.json").read_text())["waivers"]

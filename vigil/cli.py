@@ -368,7 +368,8 @@ def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
     from vigil.pack_verify import intact_manifest, shipped_drift, unpack_evidence
 
     manifest = intact_manifest(pack)  # before anything is written
-    for name in shipped_drift(manifest):
+    kept = any(entry["path"] == "evidence/baseline.json" for entry in manifest["files"])
+    for name in [] if kept or options.baseline else shipped_drift(manifest):
         logging.getLogger("vigil").warning(
             "baseline %s installed here differs from the pack's copy (vigil %s): findings may differ",
             name,
@@ -379,7 +380,10 @@ def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
             manifest, packed_baseline = unpack_evidence(
                 pack, manifest, options.out_dir / "evidence", Path(inputs)
             )
-        baseline = options.baseline or (str(packed_baseline) if packed_baseline else "")
+        # the resolved baseline kept with the evidence is the one the run judged with; a pack without it
+        # (evidence from before vigil kept it) is judged with its baseline files
+        fallback = "" if kept else str(packed_baseline or "")
+        baseline = options.baseline or fallback
         recorded = (manifest.get("run") or {}).get("as_of")
         if as_of is None and not recorded:
             raise UserError(f"{pack}: the manifest records no run time; give --as-of")

@@ -18,12 +18,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.api_jws import PyJWS
 
 from vigil import __version__, outdir
-from vigil.baseline import resolve
+from vigil.baseline import resolve, shipped_dir
 from vigil.errors import UserError
 from vigil.files import SHA256, open_regular, read_bytes
 from vigil.redact import redact, redact_text
 from vigil.render import RENDERERS
-from vigil.store import INDEX, object_path
+from vigil.store import BASELINE, INDEX, object_path
 from vigil.yamlio import load_yaml
 
 log = logging.getLogger("vigil")
@@ -143,6 +143,8 @@ def _evidence_files(out_dir: Path, results: dict) -> list[PackFile]:
     if bad:
         raise UserError(f"{index_path}: evidence id {bad[0]!r} is not a sha256")
     files = [PackFile(f"evidence/{INDEX}", index_path)]
+    if (root / BASELINE).is_file() or (root / BASELINE).is_symlink():  # a link is refused when read
+        files.append(PackFile(f"evidence/{BASELINE}", root / BASELINE))
     cited = {e.get("id") for e in results.get("evidence") or () if isinstance(e, dict)} - {None}
     if not cited <= set(ids):
         raise UserError(
@@ -163,12 +165,12 @@ def _report_files(out_dir: Path) -> list[PackFile]:
     return [PackFile(name, out_dir / name) for name in names if (out_dir / name).is_file()]
 
 
-def _baseline_files(ref: str) -> tuple[list[PackFile], str, int]:
+def _baseline_files(source: Path) -> tuple[list[PackFile], str, int]:
     """The baseline, every baseline it extends and their policy files, as text with secrets redacted."""
     files: list[PackFile] = []
     used: set[str] = set()
     redacted = 0
-    path: Path | None = resolve(ref).resolve()
+    path: Path | None = source
     seen: set[Path] = set()
     top = ""
     while path is not None and path not in seen:
@@ -298,14 +300,14 @@ def _build(out_dir: Path, dest: Path, key, config: Path | None, compress: bool) 
     files = _report_files(out_dir) + _evidence_files(out_dir, results)
     redactions: dict[str, int] = {}
     baseline_top = None
-    ref = _recorded_baseline(out_dir, results)
-    if ref:
-        baseline_files, baseline_top, count = _baseline_files(ref)
+    config_path = _find_config(out_dir, results, config)
+    source = _baseline_source(out_dir, results, config_path)
+    if source is not None:
+        baseline_files, baseline_top, count = _baseline_files(source)
         files += baseline_files
         redactions[baseline_top] = count
-    else:
-        log.warning("the baseline this run used is not recorded; the pack carries none")
-    config_path = _find_config(out_dir, results, config)
+    elif not any(f.name == f"evidence/{BASELINE}" for f in files):
+        log.warning("the baseline this run used is neither kept nor found; the pack carries none")
     config_name = None
     if config_path is not None:
         config_file, count = _config_file(config_path)
@@ -351,18 +353,24 @@ def _build(out_dir: Path, dest: Path, key, config: Path | None, compress: bool) 
     return manifest
 
 
-def _recorded_baseline(out_dir: Path, results: dict) -> str | None:
-    """The reference the run resolved (recorded in the evidence index), else the baseline's name."""
+def _baseline_source(out_dir: Path, results: dict, config: Path | None) -> Path | None:
+    """The baseline YAML the run read, for the auditor to read: the index names it as the run showed it
+    (relative to the config's folder, or a shipped file by name). The judgment itself travels as the
+    resolved copy kept beside the evidence (evidence/baseline.json)."""
     root = out_dir / (results["run"].get("evidence_dir") or "evidence")
     try:
-        ref = json.loads((root / INDEX).read_text(encoding="utf-8")).get("baseline")
-    except (OSError, ValueError, AttributeError):
+        ref = json.loads(read_bytes(root / INDEX, follow=False)).get("baseline")
+    except (UserError, ValueError, AttributeError):
         ref = None
-    for candidate in (ref, (results.get("baseline") or {}).get("name")):
-        if candidate:
-            try:
-                resolve(candidate)
-                return candidate
-            except UserError:
-                log.warning("baseline %s used by the run is not found from here", candidate)
+    name = (results.get("baseline") or {}).get("name")
+    folders = [config.parent] if config is not None else []
+    candidates = [folder / ref for folder in folders] if ref else []
+    if ref:
+        candidates += [Path(ref), shipped_dir() / ref, shipped_dir() / f"{ref}.yaml"]
+    if name:
+        candidates.append(shipped_dir() / f"{name}.yaml")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    log.warning("baseline %s of the run not found from here: only its resolved copy is packed", ref or name)
     return None

@@ -26,7 +26,7 @@ from jwt.api_jws import PyJWS
 
 from vigil.errors import UserError
 from vigil.pack import FORMAT, INPUTS, MANIFEST, SIGNATURE, algorithm_for, key_id
-from vigil.store import INDEX, object_path
+from vigil.store import BASELINE, INDEX, object_path
 
 DEFAULT_MAX_BYTES = 4 << 30  # 4 GiB inflated in total; --max-size raises it
 MAX_RATIO = 200  # deflate of real evidence stays far below; a bomb reaches ~1000:1
@@ -281,6 +281,11 @@ def unpack_evidence(
                 continue  # the evaluation reports it as missing evidence: fail closed
             _write_new(evidence_root / object_path(sha), checked(zf, name), replace=True)
         _write_new(evidence_root / INDEX, [index_body], replace=True)
+        kept = f"evidence/{BASELINE}"
+        if kept in listed:  # the resolved baseline the run judged with: `evaluate` uses it as a scan's
+            _write_new(evidence_root / BASELINE, checked(zf, kept), replace=True)
+        else:  # never judge this pack with the baseline another run left in the folder
+            (evidence_root / BASELINE).unlink(missing_ok=True)
         top = (manifest.get("baseline") or {}).get("file")
         baseline = None
         prefix = f"{INPUTS}/baseline/"
