@@ -127,3 +127,19 @@ def test_unusable_pinned_files_are_user_errors(tmp_path, capsys):
     config = build_demo(tmp_path / "org")
     assert main(["scan", "--config", str(config), "--new-only", str(tmp_path / "missing.json")]) == 2
     assert "--new-only" in capsys.readouterr().err
+
+
+def test_a_trimmed_sarif_pin_warns(tmp_path, caplog):
+    log = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "properties": {"vigil-trimmed": {"results_total": 30000, "results_written": 25000}},
+                "results": [{"ruleId": ANNUAL, "partialFingerprints": {"vigil/v1": "a" * 32}}],
+            }
+        ],
+    }
+    pinned = tmp_path / "big.sarif"
+    pinned.write_text(json.dumps(log))
+    assert load_pinned(pinned).findings == {"a" * 32: ANNUAL}
+    assert "trimmed to GitHub's limits" in caplog.text

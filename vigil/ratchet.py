@@ -10,6 +10,7 @@ changes that.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from vigil.model import SEVERITY_RANK
 from vigil.render.sarif import FINGERPRINT_KEY
 
 OPEN = ("fail", "error")
+log = logging.getLogger("vigil")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,12 @@ def _pinned_sarif(path: Path, doc: dict) -> Pinned:
                         f"{FINGERPRINT_KEY}: pin a SARIF log written by vigil"
                     )
                 findings[fingerprint] = result.get("ruleId", "")
+            if (run.get("properties") or {}).get("vigil-trimmed"):
+                log.warning(
+                    "--new-only %s: this SARIF log was trimmed to GitHub's limits; the findings it left out "
+                    "count as new: pin results.json instead",
+                    path,
+                )
             for invocation in run.get("invocations") or ():
                 finished = finished or _time(invocation.get("endTimeUtc"))
         except (AttributeError, TypeError) as exc:
