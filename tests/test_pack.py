@@ -449,3 +449,41 @@ def test_a_pack_made_without_the_config_still_reproduces_the_run(demo, tmp_path,
     assert _canonical(out / "results.json") == _canonical(demo / "results.json")
     doc = json.loads((out / "results.json").read_text())
     assert doc["waivers"] == json.loads((demo / "results.json").read_text())["waivers"]
+
+
+def _repack(src: Path, dest: Path, change) -> Path:
+    """Rewrite members with change(name, data) (None drops one) and the manifest to match: a forgery
+    that only a signature would catch, or a pack from before vigil kept its resolved baseline."""
+    with zipfile.ZipFile(src) as zf:
+        members = {n: zf.read(n) for n in zf.namelist() if n not in (MANIFEST, SIGNATURE)}
+        manifest = json.loads(zf.read(MANIFEST))
+    members = {n: d for n, d in ((n, change(n, d)) for n, d in members.items()) if d is not None}
+    manifest["files"] = [
+        {"path": n, "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
+        for n, d in sorted(members.items())
+    ]
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in sorted(members.items()):
+            zf.writestr(name, data)
+        zf.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return dest
+
+
+def test_a_pack_without_its_resolved_baseline_is_judged_with_its_baseline_files(
+    signed, demo, tmp_path, caplog
+):
+    def older(name, data):
+        if name == "evidence/baseline.json":
+            return None
+        if name == "inputs/baseline/privacy-policy.yaml":  # as an older vigil shipped it
+            return data.replace(b"name: privacy-policy", b"name: privacy-policy\n# older", 1)
+        return data
+
+    pack = _repack(signed, tmp_path / "older.zip", older)
+    out = tmp_path / "audit"
+    (out / "evidence").mkdir(parents=True)
+    (out / "evidence" / "baseline.json").write_text("{}")  # left by another run: must not be used
+    assert main(["evaluate", "--evidence", str(pack), "--output", str(out), "--format", "json"]) == 1
+    assert "baseline privacy-policy installed here differs from the pack's copy" in caplog.text
+    assert not (out / "evidence" / "baseline.json").exists()
+    assert _canonical(out / "results.json") == _canonical(demo / "results.json")
