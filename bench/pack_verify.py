@@ -145,6 +145,7 @@ def main() -> int:
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     print(ROW.format(*HEADER))
     worst: dict[str, float] = {}
+    worst_cpu: dict[str, float] = {}
     for mode in ("deflate", "store"):
         for megabytes in (int(s) for s in args.sizes.split(",")):
             generate(megabytes)  # outside the timed child: generation is not what we measure
@@ -154,6 +155,7 @@ def main() -> int:
             row = json.loads(done.stdout.splitlines()[-1])
             total = row["pack_s"] + row["verify_s"]
             worst[mode] = max(worst.get(mode, 0.0), total)
+            worst_cpu[mode] = max(worst_cpu.get(mode, 0.0), row["cpu_s"])
             print(
                 ROW.format(
                     mode,
@@ -169,9 +171,11 @@ def main() -> int:
                 + f"  (RSS before packing {row['rss_before_mb']:.0f}MB)"
             )
     for mode, seconds in worst.items():
-        verdict = "met" if seconds < TARGET_S else "MISSED"
+        cpu = worst_cpu[mode]
         print(
-            f"{mode}: pack + verify under {TARGET_S:.0f} s at every size: {verdict} (worst {seconds:.2f} s)"
+            f"{mode}: pack + verify under {TARGET_S:.0f} s at every size: "
+            f"{'met' if seconds < TARGET_S else 'MISSED'} in wall time (worst {seconds:.2f} s), "
+            f"{'met' if cpu < TARGET_S else 'MISSED'} in CPU time, an idle core's (worst {cpu:.2f} s)"
         )
     print("memory: compare peak RSS across sizes; files are streamed in 1 MiB chunks, never held whole")
     return 0
