@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from vigil.cli import main
 from vigil.demo import build_demo
@@ -31,7 +32,12 @@ def _set_training(org: Path, person: str, days_ago: int) -> None:
 
 @pytest.fixture
 def org(tmp_path) -> tuple[Path, Path]:
+    """The demo organisation's records only: these tests change training dates, and scanning the demo's
+    TLS endpoints on every run would only slow them down."""
     config = build_demo(tmp_path / "org")
+    doc = yaml.safe_load(config.read_text())
+    doc["sources"] = {k: v for k, v in doc["sources"].items() if k in ("personnel", "training")}
+    config.write_text(yaml.safe_dump(doc, sort_keys=False))
     return config, tmp_path / "out"
 
 
@@ -47,13 +53,15 @@ def _gate(out: Path) -> dict:
 def test_known_findings_pass_and_a_new_one_fails(org, tmp_path, pin, capsys):
     config, out = org
     assert _scan(config, out) == 1  # the demo has blocking findings
+    blocking = _gate(out)["blocking"]
+    assert blocking >= 3
     pinned = tmp_path / f"pinned-{pin}"
     shutil.copyfile(out / pin, pinned)
 
     assert _scan(config, out, "--new-only", str(pinned)) == 0
     gate = _gate(out)
-    assert gate["passed"] and gate["blocking"] == 0 and gate["new_only"]["known"] == 3
-    assert "3 accepted by the pinned file, 0 new" in capsys.readouterr().out
+    assert gate["passed"] and gate["blocking"] == 0 and gate["new_only"]["known"] == blocking
+    assert f"{blocking} accepted by the pinned file, 0 new" in capsys.readouterr().out
     # the gate's record is part of the published results format: vigil report reads it back
     assert main(["report", str(out / "results.json"), "--format", "md"]) == 0
 
@@ -63,7 +71,7 @@ def test_known_findings_pass_and_a_new_one_fails(org, tmp_path, pin, capsys):
     assert gate["new_only"]["new"] == [fingerprint(ANNUAL, "person:e1008")]
     assert gate["blocking"] == 1 and gate["new_only"]["reopened"] == []
     # without the pin every blocking finding counts again
-    assert _scan(config, out) == 1 and _gate(out)["blocking"] == 4
+    assert _scan(config, out) == 1 and _gate(out)["blocking"] == blocking + 1
 
 
 def test_a_fixed_finding_that_comes_back_fails(org, tmp_path):
