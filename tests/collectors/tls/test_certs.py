@@ -90,3 +90,14 @@ def test_describe_rsa_certificate(ca):
 def test_bundle_without_certificates_is_a_user_error():
     with pytest.raises(UserError, match=r"^pki/roots\.pem: "):
         parse_bundle(b"nothing here", "pki/roots.pem")
+
+
+def test_chain_through_an_intermediate_and_a_missing_intermediate(ca):
+    intermediate = make_ca("unit issuing CA", now=NOW, issuer=ca)
+    leaf = issue(["svc.internal"], intermediate, now=NOW)
+    sent = diagnose([leaf.cert, intermediate.cert], [ca.cert], "svc.internal", NOW, "ca_bundle pki.pem")
+    assert sent["chain_trusted"] and sent["anchor"] == "CN=unit CA,O=vigil demo"
+    # the server forgot to send its intermediate: clients cannot build the chain
+    missing = diagnose([leaf.cert], [ca.cert], "svc.internal", NOW, "ca_bundle pki.pem")
+    assert codes(missing) == ["unknown_issuer"]
+    assert "CN=unit issuing CA" in missing["reasons"][0]["message"]

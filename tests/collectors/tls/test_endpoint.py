@@ -41,6 +41,9 @@ def pki(tmp_path_factory):
         "other_ca": (issue(LOCAL, other, now=NOW), "modern"),
     }
     servers = {name: TLSServer(server_context(cert, versions=v)).start() for name, (cert, v) in certs.items()}
+    intermediate = make_ca("test issuing CA", now=NOW, issuer=ca)
+    chained = server_context(issue(LOCAL, intermediate, now=NOW), [intermediate], versions="modern")
+    servers["chained"] = TLSServer(chained).start()
     yield folder, servers
     for server in servers.values():
         server.stop()
@@ -263,3 +266,14 @@ def test_unknown_endpoint_key_is_refused_with_exit_2(tmp_path, capsys):
     config.write_text("sources:\n  tls:\n    - {host: 127.0.0.1, port: 443, ca_bundel: ca.pem}\n")
     assert main(["scan", "--config", str(config), "--output", str(tmp_path / "o")]) == 2
     assert "ca_bundel" in capsys.readouterr().err
+
+
+def test_chain_sent_with_its_intermediate(scanned):
+    cert = scanned["chained"].data["certificate"]
+    assert [c["subject"] for c in cert["chain"]] == [
+        "CN=localhost,O=vigil demo",
+        "CN=test issuing CA,O=vigil demo",
+    ]
+    assert cert["chain"][1]["is_ca"] is True
+    assert cert["trust"]["chain_trusted"] is True and cert["trust"]["reasons"] == []
+    assert len(cert["pem"]) == 2
