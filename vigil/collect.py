@@ -44,11 +44,13 @@ def target_label(target: Mapping[str, Any]) -> str:
 
 
 def plan(config: Config) -> list[Task]:
-    """One task per configured target of every collector whose source the config names."""
+    """One task per configured target of every collector whose source the config names (per sub-target
+    when the collector expands an entry into several)."""
     tasks = []
     for collector in registry.collectors:
         for target in config.sources.get(collector.source, ()):
-            tasks.append(Task(collector, target))
+            for unit in collector.expand(target) if collector.expand else (target,):
+                tasks.append(Task(collector, unit))
     return tasks
 
 

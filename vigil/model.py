@@ -60,6 +60,11 @@ class Collector:
     ttl: timedelta  # evidence older than this is stale
     description: str
     func: Callable[..., Any] = field(compare=False, repr=False)
+    # optional: turns one config entry into several plain-dict sub-targets, each its own task
+    # (e.g. an AWS account into account x region x service units); None: the entry is one task
+    expand: Callable[[Mapping[str, Any]], list[Mapping[str, Any]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,8 +105,19 @@ def check(
     return register
 
 
-def collector(*, name: str, kind: str, source: str, version: str = "1", ttl: timedelta) -> Callable:
-    """Declare a collector: a plain function of one target (a config entry) returning evidence data."""
+def collector(
+    *,
+    name: str,
+    kind: str,
+    source: str,
+    version: str = "1",
+    ttl: timedelta,
+    expand: Callable[[Any], list[Any]] | None = None,
+) -> Callable:
+    """Declare a collector: a plain function of one target (a config entry) returning evidence data.
+
+    `expand`, when given, turns one config entry into several sub-targets (plain, serialisable dicts),
+    and the collector runs once per sub-target as its own task in the pool."""
 
     def register(func: Callable) -> Callable:
         description, _ = _split_doc(func)
@@ -120,6 +131,7 @@ def collector(*, name: str, kind: str, source: str, version: str = "1", ttl: tim
                 ttl=ttl,
                 description=description,
                 func=func,
+                expand=expand,
             ),
             _origin(func),
         )

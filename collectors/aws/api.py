@@ -1,0 +1,408 @@
+"""Shared AWS plumbing: units of collection, sessions and assumed roles, budgets, retries and call counts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config as BotoConfig
+
+from vigil.errors import UserError
+
+log = logging.getLogger("vigil.aws")
+
+# the region that global services (IAM, CloudFront, Organizations) are called in
+GLOBAL_REGION = "us-east-1"
+DEFAULT_RATE = {"iam": 10.0, "sts": 10.0, "organizations": 5.0}  # requests per second; others unlimited
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_S3_SHARDS = 4
+THROTTLE_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+    "PriorRequestNotComplete",
+}
+DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+
+
+# ---------------------------------------------------------------- units: the serialisable tasks
+
+
+def account_label(entry: Mapping[str, Any]) -> str:
+    if entry.get("name"):
+        return str(entry["name"])
+    if entry.get("role_arn"):
+        return str(entry["role_arn"]).split(":")[4]
+    return entry.get("profile") or "default"
+
+
+def _session_spec(entry: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("profile", "role_arn", "external_id", "endpoint_url")
+    return {k: entry[k] for k in keys if entry.get(k)}
+
+
+_expand_cache: dict[str, list[dict[str, Any]]] = {}
+_expand_lock = threading.Lock()
+
+
+def accounts(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The accounts one config entry names: itself, or every active account of its AWS Organization
+    (through `organization.role_name`, assumed in each). Listed once per run and entry."""
+    key = json.dumps(entry, sort_keys=True, default=str)
+    with _expand_lock:
+        if key in _expand_cache:
+            return _expand_cache[key]
+        result = _accounts(entry)
+        _expand_cache[key] = result
+        return result
+
+
+def _accounts(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    spec = _session_spec(entry)
+    base = {"account": account_label(entry), "session": spec}
+    org = entry.get("organization")
+    try:
+        regions = _regions(entry, spec)
+        if not org:
+            return [{**base, "regions": regions}]
+        found = []
+        client = Session.open(spec).client("organizations", GLOBAL_REGION)
+        for page in client.get_paginator("list_accounts").paginate():
+            for account in page["Accounts"]:
+                if account.get("Status", "ACTIVE") != "ACTIVE" or account["Id"] in org.get("exclude", ()):
+                    continue
+                partition = org.get("partition", "aws")
+                member = {
+                    **spec,
+                    "role_arn": f"arn:{partition}:iam::{account['Id']}:role/{org['role_name']}",
+                }
+                member.pop("external_id", None)
+                if org.get("external_id"):
+                    member["external_id"] = org["external_id"]
+                found.append({"account": account["Id"], "session": member, "regions": regions})
+        return found
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, UserError) as exc:
+        # planning must not stop the run: the units carry the failure and become error evidence
+        return [{**base, "regions": list(entry.get("regions") or [GLOBAL_REGION]), "failed": describe(exc)}]
+
+
+def _regions(entry: Mapping[str, Any], spec: Mapping[str, Any]) -> list[str]:
+    regions = entry.get("regions")
+    if regions != "all" and regions != ["all"]:
+        return list(regions)
+    client = Session.open(spec).client("ec2", GLOBAL_REGION)
+    found = client.describe_regions(AllRegions=False)["Regions"]
+    return sorted(r["RegionName"] for r in found if r.get("OptInStatus") != "not-opted-in")
+
+
+def expander(service: str, *, regional: bool, shards: Callable[[Mapping], int] | None = None) -> Callable:
+    """An `expand=` function for the @collector decorator: one config entry -> plain-dict units, one per
+    account (x region for regional services, x shard when a service splits its resources)."""
+
+    def expand(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+        units = []
+        for acct in accounts(entry):
+            regions = acct["regions"] if regional else [GLOBAL_REGION]
+            count = shards(entry) if shards else 1
+            for region in regions:
+                for shard in range(count):
+                    label = f"{acct['account']}:{region if regional else 'global'}"
+                    if count > 1:
+                        label += f":{shard + 1}/{count}"
+                    unit = {
+                        "name": label,
+                        "service": service,
+                        "account": acct["account"],
+                        "region": region,
+                        "session": acct["session"],
+                        "budget": _budget(entry, service),
+                        "datasets": entry.get("datasets", {}),
+                        "trusted_accounts": list(entry.get("trusted_accounts", ())),
+                    }
+                    if count > 1:
+                        unit["shard"] = [shard, count]
+                    if "max_concurrent_accounts" in entry:
+                        unit["max_concurrent_accounts"] = entry["max_concurrent_accounts"]
+                    if "failed" in acct:
+                        unit["failed"] = acct["failed"]
+                    if "ttl_hours" in entry:
+                        unit["ttl_hours"] = entry["ttl_hours"]
+                    units.append(unit)
+        return units
+
+    return expand
+
+
+def _budget(entry: Mapping[str, Any], service: str) -> dict[str, Any]:
+    rates = {**DEFAULT_RATE, **(entry.get("budgets", {}).get("requests_per_second", {}))}
+    return {
+        "rate": rates.get(service),
+        "max_attempts": entry.get("budgets", {}).get("max_attempts", DEFAULT_MAX_ATTEMPTS),
+    }
+
+
+def in_shard(unit: Mapping[str, Any], name: str) -> bool:
+    if "shard" not in unit:
+        return True
+    index, count = unit["shard"]
+    return zlib.crc32(name.encode()) % count == index
+
+
+# ---------------------------------------------------------------- sessions
+
+
+_credentials: dict[str, tuple[dict[str, str], float]] = {}
+_credentials_lock = threading.Lock()
+_identity: dict[str, dict[str, str]] = {}
+
+
+def endpoint(spec: Mapping[str, Any]) -> str | None:
+    return spec.get("endpoint_url") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+@dataclass
+class Session:
+    """A boto3 session for one account: the standard credential chain or a profile, then the role."""
+
+    spec: Mapping[str, Any]
+    session: boto3.session.Session
+    stats: Stats | None = None
+    config: BotoConfig = field(default_factory=lambda: BotoConfig(retries={"mode": "adaptive"}))
+
+    @classmethod
+    def open(cls, spec: Mapping[str, Any], stats: Stats | None = None, max_attempts: int = 3) -> Session:
+        base = boto3.session.Session(profile_name=spec.get("profile"))
+        if spec.get("role_arn"):
+            creds = _assume(base, spec)
+            base = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        config = BotoConfig(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+            max_pool_connections=4,
+            user_agent_extra="vigil",
+        )
+        return cls(spec, base, stats, config)
+
+    def client(self, service: str, region: str | None) -> Any:
+        client = self.session.client(
+            service, region_name=region or GLOBAL_REGION, endpoint_url=endpoint(self.spec), config=self.config
+        )
+        if self.stats is not None:
+            self.stats.attach(client)
+        return client
+
+    def account_id(self) -> tuple[str, str]:
+        """(account id, partition) of the session, asked once per run."""
+        key = json.dumps(dict(self.spec), sort_keys=True)
+        if key not in _identity:
+            arn = self.client("sts", GLOBAL_REGION).get_caller_identity()["Arn"]
+            _identity[key] = {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
+        found = _identity[key]
+        return found["account"], found["partition"]
+
+
+def _assume(base: boto3.session.Session, spec: Mapping[str, Any]) -> dict[str, str]:
+    key = json.dumps(dict(spec), sort_keys=True)
+    with _credentials_lock:
+        cached = _credentials.get(key)
+        if cached and cached[1] > time.time() + 300:
+            return cached[0]
+        sts = base.client("sts", region_name=GLOBAL_REGION, endpoint_url=endpoint(spec))
+        kwargs = {"RoleArn": spec["role_arn"], "RoleSessionName": "vigil-audit"}
+        if spec.get("external_id"):
+            kwargs["ExternalId"] = spec["external_id"]
+        creds = sts.assume_role(**kwargs)["Credentials"]
+        _credentials[key] = (creds, creds["Expiration"].timestamp())
+        return creds
+
+
+# ---------------------------------------------------------------- budgets and counting
+
+
+class RateLimit:
+    """A per-(account, service) request budget shared by every unit of this process."""
+
+    _all: dict[tuple[str, str], RateLimit] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    @classmethod
+    def get(cls, account: str, service: str, rate: float | None) -> RateLimit | None:
+        if not rate:
+            return None
+        with cls._lock:
+            return cls._all.setdefault((account, service), RateLimit(rate))
+
+    def wait(self, **_: Any) -> None:
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class AccountGate:
+    """At most N accounts collected at once (units of an account already running are let through)."""
+
+    _cond = threading.Condition()
+    _active: Counter[str] = Counter()
+
+    @classmethod
+    @contextmanager
+    def enter(cls, account: str, limit: int | None) -> Iterator[None]:
+        with cls._cond:
+            while limit and account not in cls._active and len(cls._active) >= limit:
+                cls._cond.wait()
+            cls._active[account] += 1
+        try:
+            yield
+        finally:
+            with cls._cond:
+                cls._active[account] -= 1
+                if cls._active[account] <= 0:
+                    del cls._active[account]
+                cls._cond.notify_all()
+
+
+@dataclass
+class Stats:
+    """API requests of one unit, counted as they are sent (retries included), and throttling replies."""
+
+    limit: RateLimit | None = None
+    requests: Counter[str] = field(default_factory=Counter)
+    throttled: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, client: Any) -> None:
+        events = client.meta.events
+        events.register("before-send", self._sent)
+        events.register("needs-retry", self._retry)
+        if self.limit is not None:
+            events.register("before-send", self.limit.wait)
+
+    def _sent(self, request: Any = None, **kwargs: Any) -> None:
+        name = kwargs.get("event_name", "before-send.?.?").split(".")
+        with self.lock:
+            self.requests[f"{name[1]}:{name[2]}" if len(name) > 2 else "?"] += 1
+
+    def _retry(self, response: Any = None, **_: Any) -> None:
+        if response and isinstance(response[1], dict):
+            if response[1].get("Error", {}).get("Code") in THROTTLE_CODES:
+                with self.lock:
+                    self.throttled += 1
+
+    def summary(self) -> dict[str, Any]:
+        return {"requests": sum(self.requests.values()), "throttled": self.throttled}
+
+
+# IAM action prefixes of the services' API names, and the S3 actions whose names differ from the call's
+PREFIX = {"elbv2": "elasticloadbalancing", "logs": "logs"}
+S3_ACTIONS = {
+    "ListBuckets": "ListAllMyBuckets",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+}
+
+
+def permission(service: str, operation: str) -> str:
+    if service == "s3":
+        return f"s3:{S3_ACTIONS.get(operation, operation)}"
+    if service == "s3control":
+        return f"s3:{'GetAccountPublicAccessBlock' if operation == 'GetPublicAccessBlock' else operation}"
+    return f"{PREFIX.get(service, service)}:{operation}"
+
+
+def describe(exc: BaseException, service: str = "") -> str:
+    """One line for an AWS failure, naming the permission that was missing when it was a denial."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        code = exc.response.get("Error", {}).get("Code", "?")
+        op = exc.operation_name
+        if op in ("AssumeRole", "GetCallerIdentity"):
+            service = "sts"
+        if code in DENIED_CODES:
+            return f"{permission(service, op)} denied ({code}): grant it in vigil's read-only policy"
+        if code in THROTTLE_CODES:
+            return f"{op} throttled after every retry ({code}): lower budgets.requests_per_second"
+        return f"{op} failed: {code}: {exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return f"cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url', '')}".rstrip()
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found (set a profile, role_arn or the standard AWS_* variables)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def unreadable(exc: botocore.exceptions.ClientError, service: str) -> str:
+    """Why one attribute of a resource could not be read, for the checks that need it."""
+    return describe(exc, service)
+
+
+@contextmanager
+def unit_session(unit: Mapping[str, Any], service: str) -> Iterator[tuple[Session, Stats]]:
+    """Open the unit's session with its budget; log the unit's API figures when it is done. A failure of
+    the whole unit (cannot plan, reach, authenticate, list) is raised as UserError: error evidence."""
+    if unit.get("failed"):
+        raise UserError(unit["failed"])
+    budget = unit.get("budget", {})
+    stats = Stats(RateLimit.get(unit["account"], service, budget.get("rate")))
+    started = time.perf_counter()
+    with AccountGate.enter(unit["account"], unit.get("max_concurrent_accounts")):
+        try:
+            session = Session.open(unit["session"], stats, budget.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
+            yield session, stats
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            raise UserError(describe(exc, service)) from None
+        finally:
+            figures = stats.summary()
+            log.info(
+                "aws %s %s: %d API requests, %d throttled, %.1fs",
+                service,
+                unit.get("name"),
+                figures["requests"],
+                figures["throttled"],
+                time.perf_counter() - started,
+            )
+
+
+def paginate(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key, ())
+
+
+def error_code(exc: botocore.exceptions.ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def arn(partition: str, service: str, region: str, account: str, resource: str) -> str:
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def account_resource(account: str, region: str | None = None) -> str:
+    """How a finding about an account-level (or account-and-region-level) setting names it."""
+    return f"aws:{account}" + (f":{region}" if region else "")
