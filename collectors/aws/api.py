@@ -133,12 +133,11 @@ def expander(service: str, *, regional: bool, shards: Callable[[Mapping], int] |
                         "session": acct["session"],
                         "budget": _budget(entry, service),
                         "datasets": entry.get("datasets", {}),
-                        "trusted_accounts": list(entry.get("trusted_accounts", ())),
                     }
                     if count > 1:
                         unit["shard"] = [shard, count]
-                    if "max_concurrent_accounts" in entry:
-                        unit["max_concurrent_accounts"] = entry["max_concurrent_accounts"]
+                    if "max_concurrent_accounts" in entry.get("budgets", {}):
+                        unit["max_concurrent_accounts"] = entry["budgets"]["max_concurrent_accounts"]
                     if "failed" in acct:
                         unit["failed"] = acct["failed"]
                     if "ttl_hours" in entry:

@@ -1,0 +1,109 @@
+"""A moto server on a free loopback port, in a child process, that counts the API requests it serves.
+
+Used by the demo's AWS account, the AWS end-to-end tests and bench/aws_scan.py. moto is a test
+dependency: importing this module does not need it, starting a server does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.request import Request, urlopen
+
+STATS_PATH = "/_vigil/requests"
+SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+class CountingApp:
+    """WSGI middleware: counts each request by the AWS service named in its signature."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH:
+            if environ.get("REQUEST_METHOD") == "DELETE":
+                with self.lock:
+                    self.counts.clear()
+            with self.lock:
+                body = json.dumps({"total": sum(self.counts.values()), "by_service": dict(self.counts)})
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body.encode()]
+        match = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        with self.lock:
+            self.counts[match[1] if match else "unsigned"] += 1
+        return self.app(environ, start_response)
+
+
+def _serve() -> None:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = CountingApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    print(f"PORT {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+class MotoServer:
+    """`with MotoServer() as url:` a moto server on 127.0.0.1 and a free port, stopped on exit."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "vigil.moto_server"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            self.stop()
+            raise RuntimeError("the moto server did not start (is moto[server] installed?)")
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}"
+        return self.url
+
+    def requests(self, reset: bool = False) -> dict[str, Any]:
+        """Requests served so far ({"total": n, "by_service": {...}}); reset=True starts counting anew."""
+        req = Request(self.url + STATS_PATH, method="DELETE" if reset else "GET")
+        with urlopen(req, timeout=10) as reply:  # noqa: S310 - our own loopback server
+            return json.loads(reply.read())
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+if __name__ == "__main__":
+    _serve()
