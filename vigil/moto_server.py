@@ -84,7 +84,7 @@ class MotoServer:
 
     def requests(self, reset: bool = False) -> dict[str, Any]:
         """Requests served so far ({"total": n, "by_service": {...}}); reset=True starts counting anew."""
-        req = Request(self.url + STATS_PATH, method="DELETE" if reset else "GET")
+        req = Request(self.url + STATS_PATH, method="DELETE" if reset else "GET")  # noqa: S310 - loopback
         with urlopen(req, timeout=10) as reply:  # noqa: S310 - our own loopback server
             return json.loads(reply.read())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import threading
 import time
 import zlib
@@ -21,6 +22,7 @@ from botocore.config import Config as BotoConfig
 from vigil.errors import UserError
 
 log = logging.getLogger("vigil.aws")
+logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # "Found credentials in ..." per client
 
 # the region that global services (IAM, CloudFront, Organizations) are called in
 GLOBAL_REGION = "us-east-1"
@@ -165,10 +167,16 @@ def in_shard(unit: Mapping[str, Any], name: str) -> bool:
 
 # ---------------------------------------------------------------- sessions
 
-
+# boto3 sessions and clients are costly to build (each loads the service models): one session per
+# account spec and one client per (spec, service, region) serve every unit of the run. Clients are
+# thread-safe; sessions are not, so building a client takes a lock. Counting and budgets follow the
+# unit running on the calling thread.
+_sessions: dict[str, boto3.session.Session] = {}
+_clients: dict[tuple[str, str, str], Any] = {}
+_build_lock = threading.RLock()
 _credentials: dict[str, tuple[dict[str, str], float]] = {}
-_credentials_lock = threading.Lock()
 _identity: dict[str, dict[str, str]] = {}
+_current = threading.local()
 
 
 def endpoint(spec: Mapping[str, Any]) -> str | None:
@@ -177,63 +185,104 @@ def endpoint(spec: Mapping[str, Any]) -> str | None:
 
 @dataclass
 class Session:
-    """A boto3 session for one account: the standard credential chain or a profile, then the role."""
+    """The clients of one account: the standard credential chain or a profile, then the role."""
 
     spec: Mapping[str, Any]
-    session: boto3.session.Session
-    stats: Stats | None = None
-    config: BotoConfig = field(default_factory=lambda: BotoConfig(retries={"mode": "adaptive"}))
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     @classmethod
     def open(cls, spec: Mapping[str, Any], stats: Stats | None = None, max_attempts: int = 3) -> Session:
-        base = boto3.session.Session(profile_name=spec.get("profile"))
-        if spec.get("role_arn"):
-            creds = _assume(base, spec)
-            base = boto3.session.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-            )
-        config = BotoConfig(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
-            connect_timeout=10,
-            read_timeout=60,
-            max_pool_connections=4,
-            user_agent_extra="vigil",
-        )
-        return cls(spec, base, stats, config)
+        session = cls(spec, max_attempts)
+        session._boto()  # fail here, as the unit's failure, when credentials or the role are wrong
+        return session
+
+    @property
+    def key(self) -> str:
+        return json.dumps(dict(self.spec), sort_keys=True)
+
+    def _boto(self) -> boto3.session.Session:
+        with _build_lock:
+            cached = _credentials.get(self.key)
+            if self.key in _sessions and (cached is None or cached[1] > time.time() + 300):
+                return _sessions[self.key]
+            base = boto3.session.Session(profile_name=self.spec.get("profile"))
+            if self.spec.get("role_arn"):
+                creds = _assume(base, self.spec)
+                base = boto3.session.Session(
+                    aws_access_key_id=creds["AccessKeyId"],
+                    aws_secret_access_key=creds["SecretAccessKey"],
+                    aws_session_token=creds["SessionToken"],
+                )
+                for key in [k for k in _clients if k[0] == self.key]:
+                    del _clients[key]
+            _sessions[self.key] = base
+            return base
 
     def client(self, service: str, region: str | None) -> Any:
-        client = self.session.client(
-            service, region_name=region or GLOBAL_REGION, endpoint_url=endpoint(self.spec), config=self.config
-        )
-        if self.stats is not None:
-            self.stats.attach(client)
-        return client
+        region = region or GLOBAL_REGION
+        key = (self.key, service, region)
+        with _build_lock:
+            boto = self._boto()
+            if key not in _clients:
+                url = endpoint(self.spec)
+                config = BotoConfig(
+                    retries={"mode": "adaptive", "max_attempts": self.max_attempts},
+                    connect_timeout=10,
+                    read_timeout=60,
+                    max_pool_connections=16,
+                    user_agent_extra="vigil",
+                    # a local endpoint (moto) has no per-account host names such as s3control's
+                    inject_host_prefix=url is None,
+                )
+                client = boto.client(service, region_name=region, endpoint_url=url, config=config)
+                events = client.meta.events
+                events.register("before-send", _on_send)
+                events.register("needs-retry", _on_retry)
+                if url and service == "s3control":
+                    events.register("before-send", _local_s3control)
+                _clients[key] = client
+            return _clients[key]
 
     def account_id(self) -> tuple[str, str]:
         """(account id, partition) of the session, asked once per run."""
-        key = json.dumps(dict(self.spec), sort_keys=True)
-        if key not in _identity:
+        if self.key not in _identity:
             arn = self.client("sts", GLOBAL_REGION).get_caller_identity()["Arn"]
-            _identity[key] = {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
-        found = _identity[key]
+            _identity[self.key] = {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
+        found = _identity[self.key]
         return found["account"], found["partition"]
+
+
+def _on_send(**kwargs: Any) -> None:
+    stats = getattr(_current, "stats", None)
+    if stats is not None:
+        stats.sent(kwargs.get("event_name", ""))
+
+
+def _on_retry(response: Any = None, **_: Any) -> None:
+    stats = getattr(_current, "stats", None)
+    if stats is not None and response and isinstance(response[1], dict):
+        if response[1].get("Error", {}).get("Code") in THROTTLE_CODES:
+            stats.throttled += 1
+
+
+ACCOUNT_HOST = re.compile(r"^(https?://)\d{12}\.")
+
+
+def _local_s3control(request: Any = None, **_: Any) -> None:
+    """s3control puts the account id in the host name, which a local endpoint (moto) does not serve."""
+    if request is not None:
+        request.url = ACCOUNT_HOST.sub(r"\1", request.url)
 
 
 def _assume(base: boto3.session.Session, spec: Mapping[str, Any]) -> dict[str, str]:
     key = json.dumps(dict(spec), sort_keys=True)
-    with _credentials_lock:
-        cached = _credentials.get(key)
-        if cached and cached[1] > time.time() + 300:
-            return cached[0]
-        sts = base.client("sts", region_name=GLOBAL_REGION, endpoint_url=endpoint(spec))
-        kwargs = {"RoleArn": spec["role_arn"], "RoleSessionName": "vigil-audit"}
-        if spec.get("external_id"):
-            kwargs["ExternalId"] = spec["external_id"]
-        creds = sts.assume_role(**kwargs)["Credentials"]
-        _credentials[key] = (creds, creds["Expiration"].timestamp())
-        return creds
+    sts = base.client("sts", region_name=GLOBAL_REGION, endpoint_url=endpoint(spec))
+    kwargs = {"RoleArn": spec["role_arn"], "RoleSessionName": "vigil-audit"}
+    if spec.get("external_id"):
+        kwargs["ExternalId"] = spec["external_id"]
+    creds = sts.assume_role(**kwargs)["Credentials"]
+    _credentials[key] = (creds, creds["Expiration"].timestamp())
+    return creds
 
 
 # ---------------------------------------------------------------- budgets and counting
@@ -296,25 +345,12 @@ class Stats:
     limit: RateLimit | None = None
     requests: Counter[str] = field(default_factory=Counter)
     throttled: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def attach(self, client: Any) -> None:
-        events = client.meta.events
-        events.register("before-send", self._sent)
-        events.register("needs-retry", self._retry)
+    def sent(self, event_name: str) -> None:
         if self.limit is not None:
-            events.register("before-send", self.limit.wait)
-
-    def _sent(self, request: Any = None, **kwargs: Any) -> None:
-        name = kwargs.get("event_name", "before-send.?.?").split(".")
-        with self.lock:
-            self.requests[f"{name[1]}:{name[2]}" if len(name) > 2 else "?"] += 1
-
-    def _retry(self, response: Any = None, **_: Any) -> None:
-        if response and isinstance(response[1], dict):
-            if response[1].get("Error", {}).get("Code") in THROTTLE_CODES:
-                with self.lock:
-                    self.throttled += 1
+            self.limit.wait()
+        parts = event_name.split(".")
+        self.requests[parts[1] if len(parts) > 1 else "?"] += 1
 
     def summary(self) -> dict[str, Any]:
         return {"requests": sum(self.requests.values()), "throttled": self.throttled}
@@ -372,12 +408,14 @@ def unit_session(unit: Mapping[str, Any], service: str) -> Iterator[tuple[Sessio
     stats = Stats(RateLimit.get(unit["account"], service, budget.get("rate")))
     started = time.perf_counter()
     with AccountGate.enter(unit["account"], unit.get("max_concurrent_accounts")):
+        _current.stats = stats
         try:
             session = Session.open(unit["session"], stats, budget.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
             yield session, stats
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise UserError(describe(exc, service)) from None
         finally:
+            _current.stats = None
             figures = stats.summary()
             log.info(
                 "aws %s %s: %d API requests, %d throttled, %.1fs",

@@ -193,7 +193,7 @@ def iam_policies(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
                 {
                     "type": "managed_policy",
                     "arn": policy["Arn"],
-                    "name": policy["PolicyName"],
+                    "name": policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1],
                     "account_id": account,
                     "aws_managed": policy["Arn"].split(":")[4] == "aws",
                     "attachment_count": policy.get("AttachmentCount", 0),
