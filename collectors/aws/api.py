@@ -245,9 +245,10 @@ class Session:
 
     def account_id(self) -> tuple[str, str]:
         """(account id, partition) of the session, asked once per run."""
-        if self.key not in _identity:
-            arn = self.client("sts", GLOBAL_REGION).get_caller_identity()["Arn"]
-            _identity[self.key] = {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
+        with _build_lock:  # one GetCallerIdentity per account, however many units start at once
+            if self.key not in _identity:
+                arn = self.client("sts", GLOBAL_REGION).get_caller_identity()["Arn"]
+                _identity[self.key] = {"account": arn.split(":")[4], "partition": arn.split(":")[1]}
         found = _identity[self.key]
         return found["account"], found["partition"]
 
@@ -443,3 +444,14 @@ def arn(partition: str, service: str, region: str, account: str, resource: str) 
 def account_resource(account: str, region: str | None = None) -> str:
     """How a finding about an account-level (or account-and-region-level) setting names it."""
     return f"aws:{account}" + (f":{region}" if region else "")
+
+
+def reset() -> None:
+    """Forget cached sessions, clients, identities and budgets (between test cases or runs in a process)."""
+    with _build_lock:
+        _sessions.clear()
+        _clients.clear()
+        _credentials.clear()
+        _identity.clear()
+        _expand_cache.clear()
+        RateLimit._all.clear()
