@@ -54,6 +54,10 @@ def seed(url: str, roles: int, users: int, groups: int, buckets: int) -> None:
     ec2 = {r: client("ec2", url, r) for r in REGIONS}
     s3 = {r: client("s3", url, r) for r in REGIONS}
     vpcs = {r: ec2[r].describe_vpcs()["Vpcs"][0]["VpcId"] for r in REGIONS}
+    # moto builds a service's backend on its first request: make that happen once, not in 8 threads at once
+    iam.get_account_summary()
+    for region in REGIONS:
+        s3[region].list_buckets()
 
     def role(i: int) -> None:
         iam.create_role(RoleName=f"service-role-{i:05d}", AssumeRolePolicyDocument=TRUST)
@@ -91,9 +95,12 @@ def seed(url: str, roles: int, users: int, groups: int, buckets: int) -> None:
         )
         s3[region].create_bucket(Bucket=f"bench-bucket-{i:05d}", **kwargs)
 
-    with ThreadPoolExecutor(8) as pool:
-        for func, count in ((role, roles), (user, users), (group, groups), (bucket, buckets)):
+    with ThreadPoolExecutor(4) as pool:
+        for func, count in ((role, roles), (user, users), (bucket, buckets)):
             list(pool.map(func, range(count)))
+    # moto's EC2 backend is not safe for concurrent writes within one region: one thread per region
+    with ThreadPoolExecutor(len(REGIONS)) as pool:
+        list(pool.map(lambda r: [group(i) for i in range(r, groups, len(REGIONS))], range(len(REGIONS))))
 
 
 def main() -> int:

@@ -117,6 +117,19 @@ def access_key_rotation(evidence: Mapping, params: Mapping) -> Iterator[Outcome]
                 yield ok(resource, f"active key is {age} days old", cite=user)
 
 
+def _idle(last_used: str | None, created: str | None, now: datetime, limit: int) -> str | None:
+    """Why a credential counts as unused, or None."""
+    used = when(last_used)
+    if used is not None:
+        days = (now - used).days
+        return f"unused for {days} days" if days > limit else None
+    made = when(created)
+    if made is None:
+        return "never used (creation date unknown)"
+    days = (now - made).days
+    return f"never used in the {days} days since it was created" if days > limit else None
+
+
 @check(
     id="aws.iam.unused_credentials",
     title="Console passwords and access keys unused for longer than the baseline allows are disabled",
@@ -142,16 +155,15 @@ def unused_credentials(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
         stale, judged = [], False
         if user["password_enabled"]:
             judged = True
-            last = when(user.get("password_last_used")) or when(user.get("create_date"))
-            if last is None or (now - last).days > limit:
-                stale.append("console password" + (f" unused for {(now - last).days} days" if last else ""))
+            why = _idle(user.get("password_last_used"), user.get("create_date"), now, limit)
+            if why:
+                stale.append(f"console password {why}")
         for key in user.get("access_keys", ()):
             if key["active"]:
                 judged = True
-                last = when(key.get("last_used")) or when(key.get("last_rotated"))
-                if last is None or (now - last).days > limit:
-                    days = f" unused for {(now - last).days} days" if last else " never used"
-                    stale.append(f"access key {key['number']}{days}")
+                why = _idle(key.get("last_used"), key.get("last_rotated"), now, limit)
+                if why:
+                    stale.append(f"access key {key['number']} {why}")
         if stale:
             yield fail(user["arn"], f"{'; '.join(stale)} (limit {limit})", cite=user)
         elif judged:

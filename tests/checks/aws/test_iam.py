@@ -45,7 +45,9 @@ def test_admin_grants_found_through_every_path(aws):
     )
     star_in_list = iam.create_policy(
         PolicyName="star-in-list",
-        PolicyDocument=doc({"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": ["arn:aws:s3:::orders", "*"]}),
+        PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": ["arn:aws:s3:::orders", "*"]}
+        ),
     )["Policy"]["Arn"]
     iam.create_role(RoleName="wild", AssumeRolePolicyDocument=trust(SERVICE))
     iam.attach_role_policy(RoleName="wild", PolicyArn=star_in_list)
@@ -64,7 +66,9 @@ def test_admin_grants_found_through_every_path(aws):
     )
     iam.create_role(RoleName="deny-all", AssumeRolePolicyDocument=trust(SERVICE))
     iam.put_role_policy(
-        RoleName="deny-all", PolicyName="deny", PolicyDocument=doc({"Effect": "Deny", "Action": "*", "Resource": "*"})
+        RoleName="deny-all",
+        PolicyName="deny",
+        PolicyDocument=doc({"Effect": "Deny", "Action": "*", "Resource": "*"}),
     )
     iam.create_role(RoleName="scoped", AssumeRolePolicyDocument=trust(SERVICE))
     iam.put_role_policy(RoleName="scoped", PolicyName="read", PolicyDocument=scoped)
@@ -91,7 +95,10 @@ def test_role_trust_public_weak_conditions_and_external_accounts(aws):
         "star-in-list": (trust({"AWS": [f"arn:aws:iam::{ACCOUNT}:root", "*"]}), "fail"),
         "star-weak-condition": (trust({"AWS": "*"}, {"Bool": {"aws:SecureTransport": "true"}}), "fail"),
         "star-external-id-only": (trust({"AWS": "*"}, {"StringEquals": {"sts:ExternalId": "x-123"}}), "fail"),
-        "star-negated-org": (trust({"AWS": "*"}, {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}), "fail"),
+        "star-negated-org": (
+            trust({"AWS": "*"}, {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}),
+            "fail",
+        ),
         "star-wildcard-org": (trust({"AWS": "*"}, {"StringLike": {"aws:PrincipalOrgID": "*"}}), "fail"),
         "star-org": (trust({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}), "pass"),
         "vendor": (trust({"AWS": "999999999999"}), "fail"),
@@ -104,7 +111,9 @@ def test_role_trust_public_weak_conditions_and_external_accounts(aws):
     for name, (policy, _) in roles.items():
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=policy)
 
-    found = judge("aws.iam.role_trust", collect("aws.iam.roles"), **{"aws.trusted_account_ids": ["888888888888"]})
+    found = judge(
+        "aws.iam.role_trust", collect("aws.iam.roles"), **{"aws.trusted_account_ids": ["888888888888"]}
+    )
 
     for name, (_, expected) in roles.items():
         assert status(found, ROLE + name) == expected, (name, found[ROLE + name])
