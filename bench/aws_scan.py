@@ -95,12 +95,15 @@ def seed(url: str, roles: int, users: int, groups: int, buckets: int) -> None:
         )
         s3[region].create_bucket(Bucket=f"bench-bucket-{i:05d}", **kwargs)
 
-    with ThreadPoolExecutor(4) as pool:
-        for func, count in ((role, roles), (user, users), (bucket, buckets)):
-            list(pool.map(func, range(count)))
-    # moto's EC2 backend is not safe for concurrent writes within one region: one thread per region
-    with ThreadPoolExecutor(len(REGIONS)) as pool:
-        list(pool.map(lambda r: [group(i) for i in range(r, groups, len(REGIONS))], range(len(REGIONS))))
+    # moto's backends are not safe for concurrent writes: one thread per backend (IAM; S3; EC2 per region)
+    jobs = [
+        lambda: [role(i) for i in range(roles)] + [user(i) for i in range(users)],
+        lambda: [bucket(i) for i in range(buckets)],
+        *[lambda r=r: [group(i) for i in range(r, groups, len(REGIONS))] for r in range(len(REGIONS))],
+    ]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            future.result()
 
 
 def main() -> int:

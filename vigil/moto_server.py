@@ -22,12 +22,18 @@ SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
 class CountingApp:
-    """WSGI middleware: counts each request by the AWS service named in its signature."""
+    """WSGI middleware: counts each request by the AWS service named in its signature; for fault tests,
+    answers the first N requests of a service with AWS's throttling error
+    (VIGIL_MOTO_THROTTLE="kms=50,iam=2")."""
 
-    def __init__(self, app: Callable) -> None:
+    def __init__(self, app: Callable, throttle: str = "") -> None:
         self.app = app
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
+        self.throttle = {
+            name: int(count)
+            for name, _, count in (part.partition("=") for part in throttle.split(",") if part)
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == STATS_PATH:
@@ -39,9 +45,29 @@ class CountingApp:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body.encode()]
         match = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        service = match[1] if match else "unsigned"
         with self.lock:
-            self.counts[match[1] if match else "unsigned"] += 1
+            self.counts[service] += 1
+            throttled = self.throttle.get(service, 0) > 0
+            if throttled:
+                self.throttle[service] -= 1
+        if throttled:
+            return _throttled(environ, start_response)
         return self.app(environ, start_response)
+
+
+def _throttled(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    """The throttling error as the service's protocol spells it: JSON services or query/XML ones."""
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
+        return [body]
+    body = (
+        b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>"
+        b"</Error><RequestId>vigil-fault</RequestId></ErrorResponse>"
+    )
+    start_response("400 Bad Request", [("Content-Type", "text/xml")])
+    return [body]
 
 
 def _serve() -> None:
@@ -52,7 +78,9 @@ def _serve() -> None:
     )
     from werkzeug.serving import make_server
 
-    app = CountingApp(DomainDispatcherApplication(create_backend_app))
+    app = CountingApp(
+        DomainDispatcherApplication(create_backend_app), os.environ.get("VIGIL_MOTO_THROTTLE", "")
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()

@@ -42,7 +42,10 @@ def distributions(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
                         "viewer_protocol_policies": {
                             b.get("PathPattern", "*"): b.get("ViewerProtocolPolicy") for b in behaviours
                         },
-                        "default_certificate": bool(cert.get("CloudFrontDefaultCertificate")),
+                        # the *.cloudfront.net certificate: no certificate of the customer's is named
+                        "default_certificate": not (
+                            cert.get("ACMCertificateArn") or cert.get("IAMCertificateId")
+                        ),
                         "minimum_protocol_version": cert.get("MinimumProtocolVersion"),
                     }
                 )

@@ -1,6 +1,6 @@
 """S3 evidence: the account's public access block, and per bucket (listed by region, split into shards
-so large accounts collect in parallel) its public access block, ACL, policy, default encryption,
-versioning, lifecycle rules and access logging."""
+so large accounts collect in parallel) its public access block, ACL, policy and default encryption;
+versioning and lifecycle rules for the buckets that hold a data set the config names."""
 
 from __future__ import annotations
 
@@ -89,15 +89,19 @@ ATTRIBUTES: dict[str, tuple[str, Callable[[Mapping], Any]]] = {
             for rule in r["ServerSideEncryptionConfiguration"]["Rules"]
         ],
     ),
+}
+# read only for the buckets the config names as a data set: the retention checks judge nothing else, and
+# on a large account these two calls would be two fifths of the scan's requests
+RETENTION_ATTRIBUTES: dict[str, tuple[str, Callable[[Mapping], Any]]] = {
     "versioning": ("get_bucket_versioning", lambda r: r.get("Status", "Disabled")),
     "lifecycle_rules": ("get_bucket_lifecycle_configuration", _lifecycle),
-    "logging_target": ("get_bucket_logging", lambda r: (r.get("LoggingEnabled") or {}).get("TargetBucket")),
 }
 
 
-def read_bucket(client: Any, name: str) -> dict[str, Any]:
+def read_bucket(client: Any, name: str, retention: bool) -> dict[str, Any]:
     item: dict[str, Any] = {"unreadable": {}}
-    for attribute, (call, read) in ATTRIBUTES.items():
+    attributes = {**ATTRIBUTES, **(RETENTION_ATTRIBUTES if retention else {})}
+    for attribute, (call, read) in attributes.items():
         try:
             item[attribute] = read(getattr(client, call)(Bucket=name))
         except botocore.exceptions.ClientError as exc:
@@ -109,8 +113,10 @@ def read_bucket(client: Any, name: str) -> dict[str, Any]:
 
 @collector(name="aws.s3.buckets", kind="aws.s3.buckets", source="aws", ttl=TTL, expand=bucket_units)
 def buckets(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
-    """S3 buckets of one region (and shard) with their public access block, ACL grants, policy, default
-    encryption, versioning, lifecycle rules and logging target (s3:ListAllMyBuckets, s3:GetBucket*)."""
+    """S3 buckets of one region (and shard) with their public access block, ACL grants, policy and default
+    encryption, and for data-set buckets their versioning and lifecycle rules (s3:ListAllMyBuckets,
+    s3:GetBucketPublicAccessBlock, s3:GetBucketAcl, s3:GetBucketPolicy, s3:GetEncryptionConfiguration,
+    s3:GetBucketVersioning, s3:GetLifecycleConfiguration)."""
     with unit_session(unit, "s3") as (session, _):
         region = unit["region"]
         client = session.client("s3", region)
@@ -127,7 +133,7 @@ def buckets(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
                 "region": region,
                 "datasets": datasets_of("buckets", name, unit.get("datasets", {})),
             }
-            item.update(read_bucket(client, name))
+            item.update(read_bucket(client, name, retention=bool(item["datasets"])))
             items.append(item)
         return items
 

@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from vigil.collectors.aws import api
 
 from vigil import registry
-from vigil.collectors.aws import api
 from vigil.model import CollectContext
 
 REGIONS = ["eu-west-1", "us-east-1"]
