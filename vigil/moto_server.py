@@ -18,13 +18,14 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 STATS_PATH = "/_vigil/requests"
+THROTTLE_PATH = "/_vigil/throttle"
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
 class CountingApp:
     """WSGI middleware: counts each request by the AWS service named in its signature; for fault tests,
-    answers the first N requests of a service with AWS's throttling error
-    (VIGIL_MOTO_THROTTLE="kms=50,iam=2")."""
+    answers the next N requests of a service with AWS's throttling error (VIGIL_MOTO_THROTTLE or
+    MotoServer.throttle: "kms=50,iam=2")."""
 
     def __init__(self, app: Callable, throttle: str = "") -> None:
         self.app = app
@@ -36,6 +37,12 @@ class CountingApp:
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == THROTTLE_PATH:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            with self.lock:
+                self.throttle = _throttle_spec(environ["wsgi.input"].read(size).decode())
+            start_response("204 No Content", [])
+            return [b""]
         if environ.get("PATH_INFO") == STATS_PATH:
             if environ.get("REQUEST_METHOD") == "DELETE":
                 with self.lock:
@@ -54,6 +61,10 @@ class CountingApp:
         if throttled:
             return _throttled(environ, start_response)
         return self.app(environ, start_response)
+
+
+def _throttle_spec(text: str) -> dict[str, int]:
+    return {name: int(count) for name, _, count in (part.partition("=") for part in text.split(",") if part)}
 
 
 def _throttled(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -115,6 +126,13 @@ class MotoServer:
         req = Request(self.url + STATS_PATH, method="DELETE" if reset else "GET")  # noqa: S310 - loopback
         with urlopen(req, timeout=10) as reply:  # noqa: S310 - our own loopback server
             return json.loads(reply.read())
+
+    def throttle(self, spec: str) -> None:
+        """From now on answer the next N requests of each named service with a throttling error
+        ("kms=50,iam=2")."""
+        req = Request(self.url + THROTTLE_PATH, data=spec.encode(), method="POST")  # noqa: S310 - loopback
+        with urlopen(req, timeout=10) as reply:  # noqa: S310 - our own loopback server
+            reply.read()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

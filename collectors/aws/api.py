@@ -379,6 +379,9 @@ def describe(exc: BaseException, service: str = "") -> str:
     """One line for an AWS failure, naming the permission that was missing when it was a denial."""
     if isinstance(exc, botocore.exceptions.ClientError):
         code = exc.response.get("Error", {}).get("Code", "?")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 403 and (code.isdigit() or not code):
+            code = "AccessDenied"  # a 403 without a readable error body
         op = exc.operation_name
         if op in ("AssumeRole", "GetCallerIdentity"):
             service = "sts"
@@ -386,7 +389,8 @@ def describe(exc: BaseException, service: str = "") -> str:
             return f"{permission(service, op)} denied ({code}): grant it in vigil's read-only policy"
         if code in THROTTLE_CODES:
             return f"{op} throttled after every retry ({code}): lower budgets.requests_per_second"
-        return f"{op} failed: {code}: {exc.response.get('Error', {}).get('Message', '')}".rstrip(": ")
+        message = (exc.response.get("Error", {}).get("Message") or "").splitlines()
+        return f"{op} failed: {code}: {message[0] if message else ''}".rstrip(": ")
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return f"cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url', '')}".rstrip()
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
