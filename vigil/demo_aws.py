@@ -3,11 +3,11 @@ regions. `expected` lists what each check must find, so the end-to-end tests hol
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("vigil.demo")
@@ -38,14 +38,16 @@ def arn(service: str, region: str, resource: str) -> str:
     return f"arn:aws:{service}:{region}:{ACCOUNT}:{resource}"
 
 
-def seed(url: str) -> dict[str, dict[str, list[str]]]:
-    """Create the demo account; returns {check id: {"fail": [resources], "pass": [resources]}}."""
+def seed(url: str, managed_policies: bool = True) -> dict[str, dict[str, list[str]]]:
+    """Create the demo account; returns {check id: {"fail": [resources], "pass": [resources]}}.
+    managed_policies: the server loaded AWS's managed policies (MOTO_IAM_LOAD_MANAGED_POLICIES), so the
+    deploy user can hold AdministratorAccess itself; otherwise a customer policy of the same content."""
     expected: dict[str, dict[str, list[str]]] = {}
 
     def expect(check: str, status: str, resource: str) -> None:
         expected.setdefault(check, {"fail": [], "pass": []})[status].append(resource)
 
-    _seed_iam(url, expect)
+    _seed_iam(url, expect, managed_policies)
     for region in REGIONS:
         _seed_network(url, region, expect)
     _seed_data(url, expect)
@@ -53,7 +55,7 @@ def seed(url: str) -> dict[str, dict[str, list[str]]]:
     return expected
 
 
-def _seed_iam(url: str, expect: Any) -> None:
+def _seed_iam(url: str, expect: Any, managed_policies: bool) -> None:
     iam = _client("iam", url)
     user = f"arn:aws:iam::{ACCOUNT}:user/"
     role = f"arn:aws:iam::{ACCOUNT}:role/"
@@ -91,7 +93,13 @@ def _seed_iam(url: str, expect: Any) -> None:
         expect("aws.iam.console_mfa", "pass" if mfa else "fail", user + name)
         expect("aws.iam.no_admin_access", "fail" if admin else "pass", user + name)
     iam.create_user(UserName="ci-deploy")
-    iam.attach_user_policy(UserName="ci-deploy", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    if not managed_policies:
+        admin = iam.create_policy(
+            PolicyName="deploy-everything",
+            PolicyDocument=_doc({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        )["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="ci-deploy", PolicyArn=admin)
     iam.create_access_key(UserName="ci-deploy")
     expect("aws.iam.no_admin_access", "fail", user + "ci-deploy")
     expect("aws.iam.access_key_rotation", "pass", user + "ci-deploy#access-key-1")
@@ -388,28 +396,31 @@ DATASETS = {
 }
 
 
-@contextmanager
-def demo_account() -> Iterator[str | None]:
-    """A seeded moto server for the demo's `sources.aws` (its URL), or None when moto is not installed."""
-    try:
-        import moto  # noqa: F401 - a test dependency; the demo's AWS part needs it
-    except ImportError:
-        log.warning("moto is not installed: the demo's AWS account is left out (pip install 'vigil[test]')")
-        yield None
-        return
-    from vigil.moto_server import MotoServer
+PLACEHOLDER = "http://moto.invalid"  # examples/demo/vigil.yaml's endpoint_url until the server runs
+_server: Any = None
 
-    server = MotoServer(env={**CREDENTIALS, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"})
-    url = server.start()
-    saved = {k: os.environ.get(k) for k in CREDENTIALS}
-    os.environ.update(CREDENTIALS)
+
+def attach(config: Path) -> None:
+    """Start the demo's AWS account (a seeded moto server on a free loopback port) and point the demo's
+    vigil.yaml at it; the server stops when the process ends (or the next demo starts). Without moto
+    (a test dependency) the AWS entry stays unreachable and its checks report errors."""
+    global _server
+    text = config.read_text(encoding="utf-8")
+    if PLACEHOLDER not in text:
+        return
     try:
-        seed(url)
-        yield url
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        import moto  # noqa: F401 - only to tell the user what is missing
+
+        from vigil.moto_server import MotoServer
+    except ImportError:
+        log.warning("moto is not installed: the demo's AWS account is not served (pip install -e '.[test]')")
+        return
+    if _server is not None:
+        _server.stop()
+    _server = MotoServer(env=CREDENTIALS)
+    url = _server.start()
+    atexit.register(_server.stop)
+    for key, value in CREDENTIALS.items():  # moto takes any credentials, but boto3 wants some
+        os.environ.setdefault(key, value)
+    seed(url, managed_policies=False)
+    config.write_text(text.replace(PLACEHOLDER, url), encoding="utf-8")
