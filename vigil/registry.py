@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
@@ -112,12 +112,15 @@ def collector(
     source: str,
     version: str = "1",
     ttl: timedelta,
+    plain: Iterable[str] = (),
     expand: Callable[[Any], list[Any]] | None = None,
 ) -> Callable:
     """Declare a collector: a plain function of one target (a config entry) returning evidence data.
 
-    `expand`, when given, turns one config entry into several sub-targets (plain, serialisable dicts),
-    and the collector runs once per sub-target as its own task in the pool."""
+    `plain` names fields of its data that cannot hold a secret (ids it assigns, file:line locations,
+    parsed dates), which redaction then skips. `expand`, when given, turns one config entry into several
+    sub-targets (plain, serialisable dicts), and the collector runs once per sub-target as its own task
+    in the pool."""
 
     def register(func: Callable) -> Callable:
         description, _ = _split_doc(func)
@@ -131,6 +134,7 @@ def collector(
                 ttl=ttl,
                 description=description,
                 func=func,
+                plain=tuple(plain),
                 expand=expand,
             ),
             _origin(func),
