@@ -121,9 +121,10 @@ def test_gate_exit_codes(org, tmp_path, capsys):
     out = str(tmp_path / "o")
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json"]) == 1
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json", "--fail-on", "none"]) == 0
+    # the demo's AWS account has critical findings (a public bucket, a role anyone may assume)
     assert (
         main(["scan", "--config", str(org), "--output", out, "--format", "json", "--fail-on", "critical"])
-        == 0
+        == 1
     )
     only = "records.personnel.access_only_active"
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json", "--only", only]) == 0
@@ -176,8 +177,8 @@ def test_unreadable_record_file_is_error_evidence_and_the_run_completes(org, tmp
     training = [f for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"]
     assert [f["status"] for f in training] == ["error"]
     assert "training.csv: file not found" in training[0]["message"]
-    access = {c["id"]: c["status"] for c in doc["controls"]}["PP-ACCESS-AUTHORIZED-ONLY"]
-    assert access == "pass"
+    access = [f["status"] for f in doc["findings"] if f["check_id"] == "records.personnel.access_only_active"]
+    assert access and "error" not in access  # the roster is still judged
 
 
 def test_init_writes_a_starter_that_validates(tmp_path, capsys):

@@ -402,7 +402,7 @@ _server: Any = None
 
 def attach(config: Path) -> None:
     """Start the demo's AWS account (a seeded moto server on a free loopback port) and point the demo's
-    vigil.yaml at it; the server stops when the process ends (or the next demo starts). Without moto
+    vigil.yaml at it; the server stops when the process ends. Without moto
     (a test dependency) the AWS entry stays unreachable and its checks report errors."""
     global _server
     text = config.read_text(encoding="utf-8")
@@ -415,12 +415,13 @@ def attach(config: Path) -> None:
     except ImportError:
         log.warning("moto is not installed: the demo's AWS account is not served (pip install -e '.[test]')")
         return
-    if _server is not None:
-        _server.stop()
-    _server = MotoServer(env=CREDENTIALS)
-    url = _server.start()
-    atexit.register(_server.stop)
-    for key, value in CREDENTIALS.items():  # moto takes any credentials, but boto3 wants some
-        os.environ.setdefault(key, value)
-    seed(url, managed_policies=False)
+    if _server is None or _server.proc is None or _server.proc.poll() is not None:
+        # one seeded server per process: scans only read it, so a second demo reuses it
+        _server = MotoServer(env=CREDENTIALS)
+        _server.start()
+        atexit.register(_server.stop)
+        for key, value in CREDENTIALS.items():  # moto takes any credentials, but boto3 wants some
+            os.environ.setdefault(key, value)
+        seed(_server.url, managed_policies=False)
+    url = _server.url
     config.write_text(text.replace(PLACEHOLDER, url), encoding="utf-8")
