@@ -70,6 +70,7 @@ def run_task(task: Task, ctx: CollectContext) -> Evidence:
         result = task.collector.func(task.target, ctx)
         if isinstance(result, Collected):
             data, problems = result.data, result.problems
+            started = result.collected_at or started
         else:
             data = result
     except UserError as exc:

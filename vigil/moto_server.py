@@ -44,11 +44,10 @@ class CountingApp:
             start_response("204 No Content", [])
             return [b""]
         if environ.get("PATH_INFO") == STATS_PATH:
-            if environ.get("REQUEST_METHOD") == "DELETE":
-                with self.lock:
-                    self.counts.clear()
-            with self.lock:
+            with self.lock:  # the counts so far; DELETE also starts counting anew
                 body = json.dumps({"total": sum(self.counts.values()), "by_service": dict(self.counts)})
+                if environ.get("REQUEST_METHOD") == "DELETE":
+                    self.counts.clear()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body.encode()]
         match = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
@@ -122,7 +121,7 @@ class MotoServer:
         return self.url
 
     def requests(self, reset: bool = False) -> dict[str, Any]:
-        """Requests served so far ({"total": n, "by_service": {...}}); reset=True starts counting anew."""
+        """Requests served so far ({"total": n, "by_service": {...}}); reset=True restarts the count."""
         req = Request(self.url + STATS_PATH, method="DELETE" if reset else "GET")  # noqa: S310 - loopback
         with urlopen(req, timeout=10) as reply:  # noqa: S310 - our own loopback server
             return json.loads(reply.read())
