@@ -44,7 +44,7 @@ def scanned(tmp_path_factory):
     }
 
 
-def test_every_seeded_misconfiguration_fails_and_every_good_resource_passes(scanned):
+def _every_seeded_misconfiguration_fails_and_every_good_resource_passes(scanned):
     found = by_check(scanned["results"])
     wrong = []
     for check, statuses in scanned["expected"].items():
@@ -57,7 +57,7 @@ def test_every_seeded_misconfiguration_fails_and_every_good_resource_passes(scan
     assert not [k for k, v in found.items() if v == "error"], "every AWS check could read its evidence"
 
 
-def test_findings_name_resources_by_arn_and_cite_their_evidence(scanned):
+def _findings_name_resources_by_arn_and_cite_their_evidence(scanned):
     results = scanned["results"]
     findings = [
         f for f in results["findings"] if f["check_id"].startswith("aws.") and f["status"] in ("pass", "fail")
@@ -76,7 +76,7 @@ def test_findings_name_resources_by_arn_and_cite_their_evidence(scanned):
         assert controls[control]["status"] == "fail", control
 
 
-def test_evidence_per_account_region_and_service_without_secrets(scanned):
+def _evidence_per_account_region_and_service_without_secrets(scanned):
     index = json.loads((scanned["dir"] / "out" / "evidence" / "index.json").read_text())
     targets = {(e["collector"], e["target"]) for e in index["entries"]}
     assert ("aws.ec2.security_groups", "demo:eu-west-1") in targets
@@ -87,7 +87,15 @@ def test_evidence_per_account_region_and_service_without_secrets(scanned):
     assert "AKIA" not in text
 
 
-def test_api_figures_reported_and_requests_stay_few(scanned):
+def _api_figures_reported_and_requests_stay_few(scanned):
     assert "aws iam demo:global:" in scanned["stderr"] and "API requests" in scanned["stderr"]
     # about 60 resources: the scan must stay far below one request per resource plus fixed costs
     assert scanned["requests"]["total"] < 150, scanned["requests"]
+
+
+def test_demo_account_end_to_end(scanned):
+    # one test, so that the server and the scan run once even when pytest-xdist spreads tests
+    _every_seeded_misconfiguration_fails_and_every_good_resource_passes(scanned)
+    _findings_name_resources_by_arn_and_cite_their_evidence(scanned)
+    _evidence_per_account_region_and_service_without_secrets(scanned)
+    _api_figures_reported_and_requests_stay_few(scanned)

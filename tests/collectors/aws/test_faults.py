@@ -110,19 +110,19 @@ def errors(results: dict, check: str) -> list[str]:
     return [f["message"] for f in results["findings"] if f["check_id"] == check and f["status"] == "error"]
 
 
-def test_the_run_completes_with_exit_1_and_every_report(faulty):
+def _the_run_completes_with_exit_1_and_every_report(faulty):
     assert faulty["code"] == 1
     for name in ("results.json", "report.html", "results.sarif", "junit.xml", "findings.csv", "summary.md"):
         assert (faulty["dir"] / "out" / name).exists(), name
     assert "Traceback" not in faulty["stderr"]
 
 
-def test_refused_endpoint_becomes_error_findings(faulty):
+def _refused_endpoint_becomes_error_findings(faulty):
     messages = errors(faulty["results"], "aws.ec2.sg_public_ingress")
     assert any("cannot reach the AWS endpoint" in m for m in messages), messages
 
 
-def test_denied_service_errors_only_its_checks_naming_the_permission(faulty):
+def _denied_service_errors_only_its_checks_naming_the_permission(faulty):
     found = by_check(faulty["results"])
     messages = errors(faulty["results"], "aws.s3.bucket_not_public")
     assert any("s3:ListAllMyBuckets denied" in m for m in messages), messages
@@ -130,7 +130,7 @@ def test_denied_service_errors_only_its_checks_naming_the_permission(faulty):
     assert found[("aws.ec2.sg_public_ingress", sg)] == "fail", "EC2 is still judged"
 
 
-def test_throttling_is_retried_or_reported(faulty):
+def _throttling_is_retried_or_reported(faulty):
     messages = errors(faulty["results"], "aws.kms.key_rotation")
     assert any("throttled after every retry" in m for m in messages), messages
     assert "aws iam reachable:global:" in faulty["stderr"]
@@ -143,3 +143,11 @@ def test_throttling_is_retried_or_reported(faulty):
         f for f in faulty["results"]["findings"] if f["check_id"] == "records.personnel.access_only_active"
     ]
     assert [f["status"] for f in people] == ["pass"], "other sources are judged as usual"
+
+
+def test_faults_end_to_end(faulty):
+    # one test, so that the server and the scan run once even when pytest-xdist spreads tests
+    _the_run_completes_with_exit_1_and_every_report(faulty)
+    _refused_endpoint_becomes_error_findings(faulty)
+    _denied_service_errors_only_its_checks_naming_the_permission(faulty)
+    _throttling_is_retried_or_reported(faulty)
