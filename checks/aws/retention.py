@@ -3,6 +3,7 @@ their data exactly as long as the policy says (the baseline's `retention.*` para
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -114,18 +115,18 @@ def judge_min(evidence: Mapping, dataset: str, minimum: int) -> Iterator[Outcome
     severity="high",
     domain="technical",
     needs=NEEDS,
-    params={"retention.transactions_min_days": 2557},
+    params={"retention.transaction_years": 7},
     tags=["aws", "retention"],
 )
 def transactions(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
-    """Transaction data must be kept at least seven years (`retention.transactions_min_days`, 2557 days):
+    """Transaction data must be kept at least seven years (`retention.transaction_years`, 2557 days):
     no lifecycle rule of the buckets, nor the retention of the log groups, named as the `transactions`
     data set may delete it sooner.
 
     Remediation: lengthen or remove the expiring lifecycle rule or log retention; consider S3 Object
     Lock in compliance mode for the retention period.
     """
-    yield from judge_min(evidence, "transactions", params["retention.transactions_min_days"])
+    yield from judge_min(evidence, "transactions", math.ceil(params["retention.transaction_years"] * 365.25))
 
 
 @check(
@@ -134,18 +135,19 @@ def transactions(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     severity="medium",
     domain="technical",
     needs=NEEDS,
-    params={"retention.accounts_max_days": 183},
+    params={"retention.account_months": 6, "retention.account_grace_days": 7},
     tags=["aws", "retention"],
 )
 def accounts(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
-    """Account information is kept six months after cancellation (`retention.accounts_max_days`): the
-    buckets and log groups named as the `accounts` data set must delete every object (every version)
-    and event within that period.
+    """Account information is kept six months after cancellation (`retention.account_months`, plus
+    `retention.account_grace_days` for the deletion job): the buckets and log groups named as the
+    `accounts` data set must delete every object (every version) and event within that period.
 
     Remediation: add a lifecycle rule covering the whole bucket that expires objects (and noncurrent
     versions) within the period; set the log group's retention.
     """
-    yield from judge_max(evidence, "accounts", params["retention.accounts_max_days"])
+    limit = math.ceil(params["retention.account_months"] * 30.4375) + params["retention.account_grace_days"]
+    yield from judge_max(evidence, "accounts", limit)
 
 
 @check(
