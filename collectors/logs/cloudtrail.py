@@ -186,7 +186,10 @@ def _stream(
     line, counted = 1, 0  # line number at buf[counted]
 
     def more() -> bool:
-        nonlocal buf, pos, counted, eof
+        nonlocal buf, pos, counted, eof, line
+        if counted < pos:  # count the lines of what is dropped, so numbering goes on
+            line += buf.count("\n", counted, pos)
+            counted = pos
         chunk = stream.read1(CHUNK)
         progress.bytes += len(chunk)
         if not chunk:
@@ -234,7 +237,7 @@ def _stream(
         try:
             record, end = decode(buf, pos)
         except json.JSONDecodeError as exc:
-            near_end = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated string")
+            near_end = exc.pos >= len(buf) - 64 or exc.msg.startswith("Unterminated string")
             if not eof and near_end and len(buf) - pos < MAX_RECORD and more():
                 continue
             if not whole and near_end:
