@@ -1,4 +1,4 @@
-"""CloudTrail files: gzip'd JSON as AWS delivers it, aggregated per principal; broken files named by record."""
+"""CloudTrail files: gzip'd JSON as AWS delivers it, per-principal aggregates; broken files named by record."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from tests.logfiles import ct_event, truncate, write_cloudtrail
 from vigil.collectors.logs import cloudtrail
 from vigil.collectors.logs.access import access_logs
+
+from tests.logfiles import ct_event, truncate, write_cloudtrail
 from vigil.errors import UserError
 from vigil.model import CollectContext
 
@@ -65,7 +65,7 @@ def test_gzip_trail_gives_principals_with_personal_data_access_and_records_cited
     }
     # denied calls are no access; the root user is kind root; an SSO session is named by its session
     assert people["mallory"]["personal_data_events"] == 0
-    root = people[f"arn:aws:iam::123456789012:root"]
+    root = people["arn:aws:iam::123456789012:root"]
     assert root["kind"] == "root" and root["first_event"]["where"] == "ct/a.json.gz:[4]"
     assert people["bob@acme.example"]["kind"] == "role-session"
     assert people["cloudtrail.amazonaws.com"]["kind"] == "service"

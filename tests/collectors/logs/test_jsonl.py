@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from tests.logfiles import write_lines
 from vigil.collectors.logs.access import access_logs
+
+from tests.logfiles import write_lines
 from vigil.model import CollectContext
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -76,7 +77,8 @@ def test_mapped_fields_personal_data_tables_and_logins(tmp_path):
         {
             "where": "db-audit.jsonl.gz:5",
             "message": "2 event(s) not understood and left out, first "
-            "db-audit.jsonl.gz:5: not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+            "db-audit.jsonl.gz:5: not JSON (Expecting property name enclosed in double quotes: "
+            "line 1 column 2 (char 1))",
         },
     )
     assert by["source"][0]["format"] == "jsonl"
