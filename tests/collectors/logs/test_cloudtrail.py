@@ -1,4 +1,4 @@
-"""CloudTrail files: gzip'd JSON as AWS delivers it, per-principal aggregates; broken files named by record."""
+"""CloudTrail files: gzip JSON as AWS delivers it, per-principal aggregates; broken files named by record."""
 
 from __future__ import annotations
 
