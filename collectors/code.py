@@ -57,6 +57,8 @@ def bandit_scan(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Python source trees audited by bandit (as a library): every issue with its test, severity,
     confidence, file, line and the flagged code (secrets masked); files bandit could not parse are
     problems, since code nobody audited is not known to be safe."""
+    # bandit's optional report formatters (sarif needs a package we do not use) warn when they fail to load
+    logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
     from bandit.core import config as bandit_config  # imported here: bandit loads its plugins on import
     from bandit.core import manager as bandit_manager
 

@@ -31,16 +31,18 @@ def demo_run(tmp_path_factory) -> Path:
 def test_demo_has_pass_fail_and_manual_controls(demo_run):
     doc = json.loads((demo_run / "results.json").read_text())
     statuses = {c["id"]: c["status"] for c in doc["controls"]}
-    assert statuses["PP-ACCESS-AUTHORIZED-ONLY"] == "pass"
+    # the access logs show people reaching customer data who may not (or cannot be judged without evidence)
+    assert statuses["PP-ACCESS-AUTHORIZED-ONLY"] in ("fail", "error")
+    assert any(f["status"] == "pass" for f in doc["findings"])
     assert statuses["PP-TRAINING-ANNUAL"] == "fail"
     assert statuses["PP-FIREWALL"] == "manual"
     assert doc["gate"]["passed"] is False
-    assert doc["scores"]["overall"]["coverage"] < 10  # honest: most of the policy is still manual
+    assert doc["scores"]["overall"]["coverage"] < 25  # honest: most of the policy is still manual
 
 
 def test_demo_broken_row_is_an_error_finding_and_the_rest_loads(demo_run):
     doc = json.loads((demo_run / "results.json").read_text())
-    errors = [f for f in doc["findings"] if f["status"] == "error"]
+    errors = [f for f in doc["findings"] if f["status"] == "error" and f["check_id"].startswith("records.")]
     assert {f["resource"] for f in errors} == {"training.csv:9"}
     assert "31/02/2026" in errors[0]["message"]
     people = {f["resource"] for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"}
@@ -97,7 +99,9 @@ def test_stale_evidence_is_an_error_never_a_pass(demo_run, tmp_path):
     doc = json.loads((tmp_path / "results.json").read_text())
     automated = [f for f in doc["findings"] if not f["check_id"].startswith("manual.")]
     assert automated and {f["status"] for f in automated} == {"error"}
-    assert all("stale" in f["message"] for f in automated)
+    # kinds the demo never collects are errors of their own; everything collected is stale by then
+    collected = [f for f in automated if "no evidence of kind" not in f["message"]]
+    assert collected and all("stale" in f["message"] for f in collected)
 
 
 def test_second_scan_keeps_history(tmp_path):
@@ -173,8 +177,8 @@ def test_unreadable_record_file_is_error_evidence_and_the_run_completes(org, tmp
     training = [f for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"]
     assert [f["status"] for f in training] == ["error"]
     assert "training.csv: file not found" in training[0]["message"]
-    access = {c["id"]: c["status"] for c in doc["controls"]}["PP-ACCESS-AUTHORIZED-ONLY"]
-    assert access == "pass"
+    access = {f["status"] for f in doc["findings"] if f["check_id"] == "records.personnel.access_only_active"}
+    assert access == {"pass"}
 
 
 def test_init_writes_a_starter_that_validates(tmp_path, capsys):
