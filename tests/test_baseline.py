@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from vigil import registry
 from vigil.baseline import load_baseline
 from vigil.errors import UserError
+from vigil.evaluate import effective_checks
 
 TRAINING_CONTROL = """\
   - id: PP-TRAINING-ANNUAL
@@ -258,3 +260,15 @@ def test_a_baseline_must_be_a_mapping(tmp_path):
     path = _write(tmp_path / "list.yaml", "- name: acme\n")
     with pytest.raises(UserError, match=r":1: a baseline is a mapping"):
         load_baseline(path)
+
+
+def test_a_parameter_too_large_for_the_code_is_a_user_error_naming_its_line(tmp_path):
+    registry.load_plugins()
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        "name: acme\nextends: privacy-policy\nparameters:\n  training.max_age_days: 99999999999999999999\n"
+    )
+    with pytest.raises(
+        UserError, match=r"acme.yaml:4: parameters.training.max_age_days: parameter .* must be int between"
+    ):
+        effective_checks(load_baseline(str(path)))

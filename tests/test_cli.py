@@ -213,7 +213,7 @@ def test_report_rerenders_from_results_without_collecting(demo_run, tmp_path, ca
     rows = list(csv.DictReader((tmp_path / "findings.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(_findings(demo_run / "results.json"))
     assert main(["report", str(tmp_path / "findings.csv")]) == 2
-    assert "not a readable results.json" in capsys.readouterr().err
+    assert "invalid JSON" in capsys.readouterr().err
 
 
 def test_report_can_leave_fixed_findings_out_of_sarif(tmp_path):

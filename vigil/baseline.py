@@ -36,6 +36,7 @@ class Baseline:
     check_overrides: Mapping[str, Mapping[str, Any]]  # check id -> {severity, enabled, params}
     waivers: tuple[RawWaiver, ...]
     warn_days: int
+    max_waiver_days: int  # waivers.max_days: a waiver running longer is not applied
     # where each parameter and check override was written, for errors found after plugins load
     where: Mapping[tuple, str]
 
@@ -179,5 +180,6 @@ def load_baseline(
         check_overrides=overrides,
         waivers=(*(parent.waivers if parent else ()), *own_waivers),
         warn_days=waiver_block.get("warn_days", parent.warn_days if parent else 14),
+        max_waiver_days=waiver_block.get("max_days", parent.max_waiver_days if parent else 365),
         where=where,
     )

@@ -45,13 +45,16 @@ def manual_check_id(control: Control) -> str:
     return MANUAL_PREFIX + re.sub(r"[^a-z0-9]+", "_", control.id.lower()).strip("_")
 
 
+MAX_PARAMETER = 10**9  # a count of days, minutes or ports never needs more; dates overflow long before 10**18
+
+
 def _same_type(default: Any, value: Any) -> bool:
     if default is None:
         return True
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
-        return isinstance(value, int | float)
+        return isinstance(value, int | float) and abs(value) <= MAX_PARAMETER and value == value
     return isinstance(value, type(default))
 
 
@@ -120,6 +123,8 @@ def _effective(baseline: Baseline, cid: str, control: Control) -> EffectiveCheck
         if not _same_type(check.params[name], value):
             where = baseline.where.get(("checks", cid, name)) or baseline.where.get(("parameters", name), "")
             expected = type(check.params[name]).__name__
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                expected += f" between -{MAX_PARAMETER} and {MAX_PARAMETER}"
             raise UserError(f"{where}: parameter {name} of {cid} must be {expected}, not {value!r}")
     return EffectiveCheck(
         id=cid,

@@ -11,7 +11,9 @@ from datetime import datetime
 from pathlib import Path
 
 from vigil.errors import UserError
+from vigil.files import SHA256, inside, load_json, parse_json, read_bytes
 from vigil.model import Evidence
+from vigil.outdir import commit, staged
 
 INDEX = "index.json"
 
@@ -73,8 +75,16 @@ class EvidenceStore:
         return replace(ev, sha256=sha)
 
     def write_index(
-        self, evidence: Iterable[Evidence], *, run_id: str, created_at: datetime, baseline: str | None = None
-    ) -> None:
+        self,
+        evidence: Iterable[Evidence],
+        *,
+        run_id: str,
+        created_at: datetime,
+        baseline: str | None = None,
+        stage: bool = False,
+    ) -> Path:
+        """Write the index and return its path. With `stage` it is left under its staged name for the runner
+        to commit with the run's reports (vigil.outdir.commit), so index and results.json are one run's."""
         entries = [
             {
                 "id": ev.sha256,
@@ -97,26 +107,31 @@ class EvidenceStore:
             "entries": entries,
         }
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / INDEX).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path = self.root / INDEX
+        staged(path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not stage:
+            commit([path])
+        return path
 
     def recorded_baseline(self) -> str | None:
         try:
-            return json.loads((self.root / INDEX).read_text(encoding="utf-8")).get("baseline")
-        except (OSError, ValueError, AttributeError):
+            return self._index().get("baseline")
+        except (UserError, AttributeError):
             return None
+
+    def _index(self) -> dict:
+        index_path = self.root / INDEX
+        if not index_path.exists() and not index_path.is_symlink():
+            raise UserError(f"{index_path}: no evidence index here (is this an OUT/evidence folder?)")
+        index = load_json(index_path, index_path, follow=False)
+        if not isinstance(index, dict) or not isinstance(index.get("entries"), list):
+            raise UserError(f"{index_path}: entries: not a vigil evidence index (no list of entries)")
+        return index
 
     def load(self) -> list[Evidence]:
         """Every indexed document, verified: a missing or altered one comes back as error evidence."""
         index_path = self.root / INDEX
-        try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-            entries = index["entries"]
-        except FileNotFoundError:
-            raise UserError(
-                f"{index_path}: no evidence index here (is this an OUT/evidence folder?)"
-            ) from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"{index_path}: unreadable evidence index: {exc}") from None
+        entries = self._index()["entries"]
         loaded = []
         for position, entry in enumerate(entries):
             try:
@@ -127,7 +142,9 @@ class EvidenceStore:
 
     def _load_entry(self, entry: dict) -> Evidence:
         sha = entry["id"]
-        path = self.root / object_path(sha)
+        for key in ("kind", "collector", "target", "collected_at", "expires_at"):
+            if not isinstance(entry[key], str):
+                raise ValueError(f"{key} is not a string")
         stub = Evidence(
             kind=entry["kind"],
             collector=entry["collector"],
@@ -137,17 +154,28 @@ class EvidenceStore:
             collected_at=datetime.fromisoformat(entry["collected_at"]),
             expires_at=datetime.fromisoformat(entry["expires_at"]),
             data=None,
-            sha256=sha,
+            sha256=str(sha),
         )
+        if not isinstance(sha, str) or not SHA256.match(sha):
+            # the id names the file: anything but a sha256 could point outside the store
+            return replace(
+                stub,
+                sha256="",
+                error=f"index id {str(sha)[:80]!r} is not a sha256: refused",
+                status="tampered",
+            )
         try:
-            body = path.read_bytes()
-        except OSError as exc:
-            return replace(stub, error=f"evidence file unreadable: {exc.strerror}", status="error")
+            path = inside(self.root, object_path(sha))
+            body = read_bytes(path, object_path(sha), follow=False)
+        except UserError as exc:
+            return replace(stub, error=f"evidence file unreadable: {exc}", status="error")
         if hashlib.sha256(body).hexdigest() != sha:
             return replace(
                 stub, error=f"evidence {path.name} does not match its sha256: altered", status="tampered"
             )
         try:
-            return from_document(json.loads(body), sha)
+            return from_document(parse_json(body, object_path(sha)), sha)
+        except UserError as exc:
+            return replace(stub, error=f"evidence document malformed: {exc}", status="error")
         except (ValueError, KeyError, TypeError) as exc:
             return replace(stub, error=f"evidence document malformed: {exc}", status="error")

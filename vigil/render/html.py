@@ -18,8 +18,15 @@ from markupsafe import Markup
 from vigil import compare as comparing
 from vigil.render import RenderContext, charts
 
-STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
-STATUS_LABEL = {"fail": "Fail", "error": "Error", "manual": "Manual", "pass": "Pass", "not_applicable": "N/A"}
+STATUS_ORDER = ("fail", "error", "manual", "waived", "pass", "not_applicable")
+STATUS_LABEL = {
+    "fail": "Fail",
+    "error": "Error",
+    "manual": "Manual",
+    "waived": "Waived",
+    "pass": "Pass",
+    "not_applicable": "N/A",
+}
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 DOMAINS = ("technical", "administrative", "physical")
 FRAMEWORK_NAMES = {
@@ -99,8 +106,11 @@ def script_json(value: object) -> Markup:
 
 
 def evidence_href(link_base: str, path: str) -> str:
-    # quote the results-relative path so it can only ever be a relative URL (":" becomes %3A: no scheme)
-    return link_base + quote(path, safe="/")
+    """A relative URL that stays below the report's folder whatever `path` holds: empty, `.` and `..`
+    segments are dropped (so `//host/x` cannot become a protocol-relative link off the machine) and each
+    segment is quoted (":" becomes %3A: no scheme)."""
+    parts = [quote(p, safe="") for p in str(path).replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return link_base + "/".join(parts)
 
 
 def _finding_order(f: dict) -> tuple:
@@ -186,7 +196,7 @@ def _controls_view(results: dict) -> list[dict]:
     per_control: dict[str, Counter] = defaultdict(Counter)
     per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for f in results["findings"]:
-        key = "waived" if f.get("waiver") and f["status"] in ("fail", "error") else f["status"]
+        key = "waived" if f.get("waiver") and f["status"] == "fail" else f["status"]
         for cid in f.get("control_ids", ()):
             per_control[cid][key] += 1
             per_check[(cid, f["check_id"])][key] += 1
