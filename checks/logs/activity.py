@@ -9,7 +9,7 @@ from datetime import datetime
 from vigil.model import Outcome, error, fail, ok
 from vigil.registry import check
 
-from .evidence import LOG_REFERENCES, WEEKDAYS, at, location, matches, records
+from .evidence import LOG_REFERENCES, WEEKDAYS, at, location, location_of, matches, records
 
 KEPT_FAILURES = 10  # failure times the collector keeps per run (collectors/logs/aggregate.py)
 KEPT_GAPS = 100  # gaps the collector keeps per source
@@ -110,19 +110,21 @@ def unusual_hours(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
         if not item["logins_ok"] or matches(item["principal"], params["logs.unusual_hours.exempt"]):
             continue
         resource = f"logins:{item['system']}:{item['principal']}"
-        odd = [h for h in item["logins_by_hour"] if h["weekday"] not in days or not start <= h["hour"] < end]
+        # rows: [ISO weekday, local hour, logins, first login's where, its time]
+        odd = [r for r in item["logins_by_hour"] if r[0] not in days or not start <= r[1] < end]
         if not odd:
             yield ok(resource, f"{item['logins_ok']} login(s), all within working hours", cite=item)
             continue
-        first = min((h["first"] for h in odd), key=lambda e: e["time"])
-        count = sum(h["logins"] for h in odd)
-        slots = ", ".join(f"{WEEKDAYS[h['weekday']]} {h['hour']:02d}h x{h['logins']}" for h in odd[:8])
+        _, _, _, where, when = min(odd, key=lambda r: r[4])
+        first = {"where": where, "time": when}
+        count = sum(r[2] for r in odd)
+        slots = ", ".join(f"{WEEKDAYS[d]} {h:02d}h x{n}" for d, h, n, _, _ in odd[:8])
         more = f" and {len(odd) - 8} more" if len(odd) > 8 else ""
         yield fail(
             resource,
             f"{count} of {item['logins_ok']} login(s) outside working hours ({start:02d}-{end:02d}h, "
             f"days {sorted(days)}): {slots}{more}; first {at(first)}",
-            location(first),
+            location_of(where),
             cite=item,
         )
 

@@ -27,6 +27,13 @@ def location(event: Mapping[str, Any] | None) -> dict | None:
     return {"path": event["path"], "line": event["line"]}
 
 
+def location_of(where: str) -> dict:
+    """The file and line a `where` names: "auth.log:12" is line 12; a CloudTrail record
+    ("trail.json.gz:[7]") sits on line 1 of its file as AWS delivers it (one line)."""
+    path, _, rest = where.rpartition(":")
+    return {"path": path, "line": int(rest) if rest.isdigit() else 1}
+
+
 def matches(name: str, patterns: Iterable[str]) -> bool:
     lower = name.lower()
     return any(fnmatch.fnmatchcase(lower, p.lower()) for p in patterns)

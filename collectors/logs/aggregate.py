@@ -32,8 +32,18 @@ def pack(file_index: int, index: int, line: int) -> int:
     return (file_index << (2 * BITS)) | (min(index, MASK) << BITS) | min(line, MASK)
 
 
+_MINUTES: dict[int, str] = {}
+
+
 def iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ "2026-11-30T12:34:56Z"; the minute's text is cached, since cited events bunch in time."""
+    minute, second = divmod(int(seconds), 60)
+    text = _MINUTES.get(minute)
+    if text is None:
+        if len(_MINUTES) > 100_000:
+            _MINUTES.clear()
+        text = _MINUTES[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:")
+    return f"{text}{second:02d}Z"
 
 
 class Clock:
@@ -161,6 +171,12 @@ class Aggregator:
         entry["records" if self.fmt == "cloudtrail" else "lines"], entry["complete"] = read, complete
         if stopped_at:
             entry["stopped_at"] = stopped_at
+
+    def where(self, loc: int) -> str:
+        path = self.files[loc >> (2 * BITS)]["path"]
+        if self.fmt == "cloudtrail":
+            return f"{path}:[{(loc >> BITS) & MASK}]"
+        return f"{path}:{loc & MASK}"
 
     def cited(self, loc: int, at: int | None = None) -> dict:
         """The file and line of a packed event location, as evidence shows it."""
@@ -315,9 +331,10 @@ class Aggregator:
             "personal_data_events": p.pd,
             "personal_data_first": self.cited(p.pd_first_loc, p.pd_first) if p.pd else None,
             "personal_data_last": self.cited(p.pd_last_loc, p.pd_last) if p.pd else None,
+            # [ISO weekday, hour (local), logins, first login's where, its time], compact: one row per
+            # weekday and hour the principal logged in, up to 168
             "logins_by_hour": [
-                {"weekday": d, "hour": h, "logins": n, "first": self.cited(loc, at)}
-                for (d, h), (n, loc, at) in sorted(p.hours.items())
+                [d, h, n, self.where(loc), iso(at)] for (d, h), (n, loc, at) in sorted(p.hours.items())
             ],
             "source_ips": sorted(p.ips),
             "where": first["where"],

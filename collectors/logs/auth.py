@@ -57,9 +57,9 @@ def _minutes(chunk: bytes, first_line: int, agg: Aggregator, clock: Clock, base:
     else:
         keys = dict.fromkeys(line[:12] for line in lines)
     bad = []
-    counter = Lines(chunk, first_line)
+    firsts = []  # (key, minute, position of its first line), in order of first appearance
     pos = 0
-    for key in keys:  # in order of first appearance, so first positions only grow
+    for key in keys:
         if not key:
             continue
         try:
@@ -67,15 +67,20 @@ def _minutes(chunk: bytes, first_line: int, agg: Aggregator, clock: Clock, base:
         except (ValueError, KeyError, UnicodeDecodeError):
             bad.append(key)
             continue
-        needle = b"\n" + key
-        first = 0 if pos == 0 and chunk.startswith(key) else chunk.find(needle, pos) + 1
+        first = 0 if pos == 0 and chunk.startswith(key) else chunk.find(b"\n" + key, pos) + 1
+        firsts.append((key, minute, first))
         nxt = chunk.find(b"\n", first)
-        last = chunk.rfind(needle, first, len(chunk)) + 1 or first
+        pos = first + 1 if nxt < 0 else nxt
+    counter = Lines(chunk, first_line)
+    for i, (key, minute, first) in enumerate(firsts):
+        # the last line of the minute, looked for before the next minute starts: logs are written in
+        # time order, and a line out of order only moves which line of its minute is cited
+        until = firsts[i + 1][2] if i + 1 < len(firsts) else len(chunk)
+        last = chunk.rfind(b"\n" + key, first, until) + 1 or first
         number = counter.at(first)
         agg.seen(minute, base | (number << BITS) | number)
         last_number = number + chunk.count(b"\n", first, last) if last > first else number
         agg.seen(minute, base | (last_number << BITS) | last_number)
-        pos = first + 1 if nxt < 0 else nxt
     return bad
 
 

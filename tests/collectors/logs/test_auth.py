@@ -68,10 +68,8 @@ def test_logins_failures_repeats_and_root_use_become_principals_and_a_streak(tmp
     assert people["bob"]["personal_data_first"]["where"] == "var/auth.log:5"
     # Berlin is UTC+1 in November: 01:58 local is 00:58 UTC on Monday 30 November
     assert people["alice"]["first_event"]["time"] == "2026-11-30T00:58:01Z"
-    assert (
-        people["alice"]["logins_by_hour"][0]["weekday"] == 1
-        and people["alice"]["logins_by_hour"][0]["hour"] == 1
-    )
+    # logins by local weekday and hour: Monday 01h, with the first login of that hour
+    assert people["alice"]["logins_by_hour"] == [[1, 1, 1, "var/auth.log:1", "2026-11-30T00:58:01Z"]]
     root = people["root"]
     assert root["kind"] == "root" and root["events"] == 3 and root["via"] == ["alice", "console"]
     assert root["first_event"]["where"] == "var/auth.log:7"

@@ -57,12 +57,7 @@ def test_gzip_trail_gives_principals_with_personal_data_access_and_records_cited
     assert alice["personal_data_first"]["where"] == "ct/a.json.gz:[1]"
     assert alice["personal_data_first"]["time"] == "2026-11-30T08:01:00Z"
     assert alice["arn"] == "arn:aws:iam::123456789012:user/alice"
-    assert alice["logins_by_hour"][0] | {"first": None} == {
-        "weekday": 1,
-        "hour": 8,
-        "logins": 1,
-        "first": None,
-    }
+    assert alice["logins_by_hour"] == [[1, 8, 1, "ct/a.json.gz:[0]", "2026-11-30T08:00:05Z"]]
     # denied calls are no access; the root user is kind root; an SSO session is named by its session
     assert people["mallory"]["personal_data_events"] == 0
     root = people["arn:aws:iam::123456789012:root"]
