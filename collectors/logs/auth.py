@@ -35,7 +35,7 @@ class Lines:
 def _time(line: bytes, clock: Clock) -> tuple[int, int, int, int]:
     if line[:1].isdigit():
         return clock.iso(line[: line.find(b" ")].decode("ascii"))
-    return clock.bsd(line[:15].decode("ascii"))
+    return clock.bsd_bytes(line)
 
 
 def _key_time(key: bytes, clock: Clock) -> int:
@@ -107,32 +107,37 @@ def _events(chunk: bytes, first_line: int, agg: Aggregator, clock: Clock, base: 
             at = chunk.find(needle, at + 3)
     found.sort()
     extra = 0
-    lines = Lines(chunk, first_line)
+    number, counted = first_line, 0  # line number at chunk[counted]
+    event, match, count_lines, rfind = agg.event, SSHD.match, chunk.count, chunk.rfind
     for at in found:
-        start = chunk.rfind(b"\n", 0, at) + 1
+        start = rfind(b"\n", 0, at) + 1
         head = chunk[start : at + 1]
-        number = lines.at(start)
+        number += count_lines(b"\n", counted, start)
+        counted = start
         loc = base | (number << BITS) | number
-        if chunk.startswith(b"]", at) and b" sshd[" in head:
-            m = SSHD.match(chunk, at)
+        if chunk[at] == 93 and b" sshd[" in head:  # "]"
+            m = match(chunk, at)
             if m is None:
                 continue
             minute, weekday, hour, second = _time(head, clock)
             user = INVALID if m[3] else m[4].decode("utf-8", "replace")
             count = int(m[1]) if m[1] else 1
             extra += count - 1
-            agg.event(
+            event(
                 minute,
                 second,
                 weekday,
                 hour,
                 loc,
                 user,
-                kind="root" if user == "root" else "user",
-                login=True,
-                success=m[2] == b"Accepted",
-                ip=m[5].decode("ascii", "replace"),
-                count=count,
+                "root" if user == "root" else "user",
+                True,
+                m[2] == b"Accepted",
+                False,
+                m[5].decode("ascii", "replace"),
+                None,
+                None,
+                count,
             )
         elif chunk.startswith(b"]: ROOT", at) and b" login[" in head:
             minute, weekday, hour, second = _time(head, clock)
