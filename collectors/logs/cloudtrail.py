@@ -83,14 +83,17 @@ def principal_of(identity: Identity) -> tuple[str, str, str | None]:
     return identity.userName or arn or identity.principalId or "?", "user", arn
 
 
-def _resources(record: Record) -> list[str]:
-    found = [r.ARN for r in record.resources or () if r.ARN]
+def _personal(record: Record, match) -> bool:
+    """Whether the record touched a resource that holds personal data: the request's bucket, table,
+    database or secret first (cheap, and most data events name one), then the resources' ARNs."""
     params = record.requestParameters
     if params is not None:
-        if params.bucketName:
-            found.append(f"arn:aws:s3:::{params.bucketName}")
-        found.extend(v for v in (params.tableName, params.dBInstanceIdentifier, params.secretId) if v)
-    return found
+        if params.bucketName and match(f"arn:aws:s3:::{params.bucketName}"):
+            return True
+        for name in (params.tableName, params.dBInstanceIdentifier, params.secretId):
+            if name and match(name):
+                return True
+    return any(r.ARN and match(r.ARN) for r in record.resources or ())
 
 
 def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> str | None:
@@ -113,7 +116,7 @@ def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> st
             name = f"unknown user ({record.sourceIPAddress or '?'})"
     else:
         success = record.errorCode is None
-    pd = bool(match and success and any(match(r) for r in _resources(record)))
+    pd = bool(match and success and _personal(record, match))
     agg.event(
         minute,
         second,
@@ -134,19 +137,19 @@ def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> st
 def read(stream: BinaryIO, agg: Aggregator, clock: Clock, file_index: int, spec: Mapping, progress) -> None:
     """A file as AWS delivers it (one line, up to FAST_LIMIT decompressed) is decoded in one go into
     the few fields judged; a larger or pretty-printed one is streamed a record at a time."""
-    parts, size, failure = [], 0, None
+    head, failure = bytearray(), None  # grown in place: no second copy of the file
     try:
-        while size <= FAST_LIMIT:
+        while len(head) <= FAST_LIMIT:
             piece = stream.read1(CHUNK)
             if not piece:
                 break
-            parts.append(piece)
-            size += len(piece)
+            head += piece
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         failure = exc  # judge what was read, then report where the file stops
-    head = b"".join(parts)
-    progress.bytes += size
-    if failure is None and size <= FAST_LIMIT and head.count(b"\n", 0, len(head.rstrip())) == 0:
+    progress.bytes += len(head)
+    newline = head.find(b"\n")
+    one_line = newline < 0 or not head[newline:].strip()  # as AWS writes it: line numbers say nothing
+    if failure is None and len(head) <= FAST_LIMIT and one_line:
         try:
             trail = TRAIL.decode(head)
         except msgspec.DecodeError:
