@@ -102,13 +102,15 @@ def test_shipped_privacy_policy_baseline():
     assert baseline.chain == ("privacy-policy",)
     assert len(baseline.controls) == 64
     assert len({c.id for c in baseline.controls}) == 64
-    assert baseline.parameters == {"training.max_age_days": 365}
+    assert baseline.parameters["training.max_age_days"] == 365
     controls = {c.id: c for c in baseline.controls}
     training = controls["PP-TRAINING-ANNUAL"]
     assert training.checks == ("records.training.annual_completion", "records.training.known_people")
     assert training.domain == "administrative"
     assert training.quote in baseline.policy_text
-    assert controls["PP-ACCESS-AUTHORIZED-ONLY"].checks == ("records.personnel.access_only_active",)
+    assert "records.personnel.access_only_active" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert "logs.access.personal_data_authorised" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert controls["PP-CODE-AUDIT"].checks == ("code.bandit.high_severity",)
     # controls without a check carry what the auditor does by hand
     assert all(c.manual_procedure for c in baseline.controls if not c.checks)
     assert baseline.policy_title == "Privacy Policy"
@@ -121,7 +123,7 @@ def test_child_extends_a_shipped_baseline_by_name(family):
     child = load_baseline(family.parent.parent / "acme.yaml")
     assert child.chain == ("acme", "privacy-policy")
     assert child.version == "2"
-    assert child.parameters == {
+    assert {k: v for k, v in child.parameters.items() if k.startswith("training.")} == {
         "training.max_age_days": 180,
         "training.courses": ["Privacy basics"],
     }
@@ -139,7 +141,8 @@ def test_grandchild_inherits_through_a_relative_path(family):
     assert grand.chain == ("acme-eu", "acme", "privacy-policy")  # child first
 
     # parameters: the nearest baseline wins, the rest are inherited
-    assert grand.parameters == {"training.max_age_days": 90, "training.courses": ["Privacy basics"]}
+    training = {k: v for k, v in grand.parameters.items() if k.startswith("training.")}
+    assert training == {"training.max_age_days": 90, "training.courses": ["Privacy basics"]}
 
     # controls: same id replaces in place, exclusions accumulate, new ones come last
     controls = {c.id: c for c in grand.controls}
