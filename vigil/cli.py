@@ -113,7 +113,8 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait
     config = load_config(config_path)
     options = RunOptions(
         baseline=_baseline_ref(baseline, config),
-        out_dir=output or Path(config.output or "vigil-out"),
+        # `output:` in vigil.yaml is relative to the config file; --output to the working directory
+        out_dir=output or (config.base_dir / config.output if config.output else Path("vigil-out")),
         fail_on=fail_on or config.fail_on or "high",
         only=_only(only),
         waivers=not no_waivers,

@@ -84,7 +84,7 @@ def _evidence(
 ) -> Evidence:
     ttl = timedelta(hours=task.target["ttl_hours"]) if "ttl_hours" in task.target else task.collector.ttl
     try:
-        data, _ = redact(data)
+        data, _ = redact(data, task.collector.plain)
     except RecursionError:
         data, failure = None, failure or "the collected data is nested too deeply to keep"
     problems = tuple(redact(dict(p))[0] for p in problems)

@@ -59,6 +59,7 @@ class Collector:
     ttl: timedelta  # evidence older than this is stale
     description: str
     func: Callable[..., Any] = field(compare=False, repr=False)
+    plain: tuple[str, ...] = ()  # fields of its data that cannot hold a secret: redaction skips them
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +146,10 @@ class Finding:
     severity: str
     resource: str
     message: str
-    evidence: tuple[str, ...]
+    evidence: tuple[str, ...]  # evidence document ids, or one evidence set id ("set:...")
     location: Mapping[str, Any] | None = None
     waiver: Waiver | None = None
+    where: tuple[str, ...] = ()  # records the finding rests on: "file.csv:12", "file.json:[3]"
 
     @property
     def fingerprint(self) -> str:

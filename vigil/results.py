@@ -86,6 +86,7 @@ def _finding_doc(f: Finding) -> dict:
         "resource": f.resource,
         "message": f.message,
         "evidence": list(f.evidence),
+        "where": list(f.where),
         "fingerprint": f.fingerprint,
         "location": dict(f.location) if f.location else None,
         "waiver": _waiver_doc(f.waiver) if f.waiver else None,
@@ -108,9 +109,7 @@ def build_results(
     statuses = check_statuses(findings)
     control_results = {c.id: score_control(c, statuses) for c in evaluation.controls}
     evidence_rel = Path(os.path.relpath(evidence_dir, out_dir)).as_posix()
-    policy_file = None
-    if baseline.policy_file is not None:
-        policy_file = os.path.relpath(baseline.policy_file, baseline.path.parent)
+    policy_file = baseline.policy_name  # as the baseline names it: never a path of this machine
     unwaived_open = [f for f in findings if f.status in ("fail", "error") and f.waiver is None]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -186,6 +185,9 @@ def build_results(
                 "path": f"{evidence_rel}/{object_path(ev.sha256)}",
             }
             for ev in evaluation.evidence
+        ],
+        "evidence_sets": [
+            {"id": sid, "documents": list(documents)} for sid, documents in evaluation.evidence_sets.items()
         ],
         "history": history,
     }

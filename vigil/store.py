@@ -16,6 +16,7 @@ from vigil.model import Evidence
 from vigil.outdir import commit, staged
 
 INDEX = "index.json"
+BASELINE = "baseline.json"  # the resolved baseline the evidence was judged with (vigil.baseline)
 
 
 def canonical(doc: dict) -> bytes:
@@ -82,6 +83,7 @@ class EvidenceStore:
         created_at: datetime,
         baseline: str | None = None,
         stage: bool = False,
+        run: dict | None = None,
     ) -> Path:
         """Write the index and return its path. With `stage` it is left under its staged name for the runner
         to commit with the run's reports (vigil.outdir.commit), so index and results.json are one run's."""
@@ -103,7 +105,9 @@ class EvidenceStore:
             "schema_version": 1,
             "run_id": run_id,
             "created_at": created_at.isoformat(),
-            "baseline": baseline,  # what `vigil evaluate` judges against unless told otherwise
+            "baseline": baseline,  # the baseline as the config named it (BASELINE holds its copy)
+            # what `vigil evaluate` carries over: the config's name and target_label
+            "run": run or {},
             "entries": entries,
         }
         self.root.mkdir(parents=True, exist_ok=True)
@@ -118,6 +122,29 @@ class EvidenceStore:
             return self._index().get("baseline")
         except (UserError, AttributeError):
             return None
+
+    def recorded_run(self) -> dict:
+        """The config name and target_label of the scan that collected this evidence ({} if unknown)."""
+        try:
+            run = self._index().get("run")
+        except (UserError, AttributeError):
+            return {}
+        if not isinstance(run, dict):
+            return {}
+        return {k: v for k, v in run.items() if k in ("config", "target_label") and isinstance(v, str)}
+
+    def write_baseline(self, doc: dict, stage: bool = False) -> Path:
+        """Keep the resolved baseline beside the evidence (staged like the index when `stage`)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / BASELINE
+        staged(path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not stage:
+            commit([path])
+        return path
+
+    def kept_baseline(self) -> Path | None:
+        path = self.root / BASELINE
+        return path if path.is_file() and not path.is_symlink() else None
 
     def _index(self) -> dict:
         index_path = self.root / INDEX

@@ -282,6 +282,9 @@ def _result(entry: tuple, index: dict[str, int], elsewhere: dict, source_root) -
             "vigil-status": finding["status"],
             "vigil-severity": severity,
             "vigil-controls": list(finding.get("control_ids") or ()),
+            # what the finding was judged on: evidence document or set ids, and record file:line
+            "vigil-evidence": list(finding.get("evidence") or ()),
+            **({"vigil-records": list(finding["where"])} if finding.get("where") else {}),
         },
     )
 
