@@ -52,7 +52,14 @@ def _excludes(target: Mapping[str, Any], root: Path) -> list[str]:
     return found
 
 
-@collector(name="code.bandit", kind="code.bandit", source="code", version="1", ttl=timedelta(days=1))
+@collector(
+    name="code.bandit",
+    kind="code.bandit",
+    source="code",
+    version="1",
+    ttl=timedelta(days=1),
+    plain=("where", "file", "tree", "test_id", "test_name", "severity", "confidence", "tool"),
+)
 def bandit_scan(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Python source trees audited by bandit (as a library): every issue with its test, severity,
     confidence, file, line and the flagged code (secrets masked); files bandit could not parse are

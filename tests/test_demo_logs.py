@@ -29,6 +29,11 @@ def test_logs_show_brute_force_root_use_gap_and_night_login_with_file_and_line(r
         brute["resource"].startswith("login:db01:hugo.brandt:") and "7 failed attempt(s)" in brute["message"]
     )
     assert brute["location"]["path"] == "logs/db01/auth.log" and brute["location"]["line"] > 1
+    # the finding cites the evidence item and the log line it rests on, unmasked (a file:line is no secret)
+    assert (
+        brute["where"] == [f"logs/db01/auth.log:{brute['location']['line']}"] and len(brute["evidence"]) == 1
+    )
+    assert "REDACTED" not in json.dumps([f for c in by_check.values() for f in c.values()])
     root = {r for r, f in by_check["logs.access.root_use"].items() if f["status"] == "fail"}
     assert root == {"account:db01:root", "account:aws-prod:arn:aws:iam::123456789012:root"}
     gaps = [f for f in by_check["logs.coverage.max_gap"].values() if f["status"] == "fail"]

@@ -185,6 +185,8 @@ def redact_text(text: str) -> tuple[str, int]:
         kind = m.lastgroup
         if kind == "pair":
             key, value = m["key"], m["value"]
+            if value.rstrip(").]}").isdigit() and _FILE_NAME.search(key):
+                return m[0]  # auth.log:72, secrets.yaml:3: a file and its line, the citation of a finding
             verdict = key_class(key)
             bare = value.strip("\"'")
             if verdict == 2 or (verdict == 1 and high_entropy(bare)):
@@ -210,6 +212,12 @@ def redact_text(text: str) -> tuple[str, int]:
     return _combined(names).sub(replace, text), count
 
 
+# a key that ends in a file extension names a file; a number after it is a line (see redact_text)
+_FILE_NAME = re.compile(
+    r"\.(?:log|txt|csv|tsv|json|jsonl|ndjson|gz|zip|xml|xlsx|xlsm|yaml|yml|toml|ini|cfg|conf|md|html|py|js|"
+    r"ts|go|java|rb|sh|tf|sql)$",
+    re.I,
+)
 _DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 
 

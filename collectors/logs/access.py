@@ -122,7 +122,21 @@ def _read_file(name: str, reader, agg: Aggregator, clock: Clock, spec: Mapping, 
     return problems
 
 
-@collector(name="logs.access", kind="logs.access", source="access_logs", ttl=timedelta(days=1))
+# cited events and timestamps that the collector writes itself (file:line, file:[index], ISO times)
+PLAIN = (
+    "where",
+    "path",
+    "time",
+    "last_before",
+    "first_after",
+    "failure_times",
+    "logins_by_hour",
+    "first",
+    "last",
+)
+
+
+@collector(name="logs.access", kind="logs.access", source="access_logs", ttl=timedelta(days=1), plain=PLAIN)
 def access_logs(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Access-control logs (CloudTrail JSON, auth.log/secure, JSON Lines; plain or gzip), streamed into
     per-principal aggregates, runs of failed logins before a success, and silent gaps."""
