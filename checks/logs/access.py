@@ -73,10 +73,11 @@ def _problems(person, first_access: str, training: dict, screening: dict, params
         problems.append(f"roster status {person.get('status')!r}")
     if not person.get("personal_data_access"):
         problems.append("not authorised for personal data in the roster")
+    passing = {str(s).lower() for s in params["background_check.passing_statuses"]}
     clear = [
         c["completed_at"]
         for c in screening.get(pid, ())
-        if c.get("status") == "clear" and c.get("completed_at")
+        if str(c.get("status")).lower() in passing and c.get("completed_at")
     ]
     if not clear:
         states = sorted({str(c.get("status")) for c in screening.get(pid, ())})
@@ -105,6 +106,7 @@ def _problems(person, first_access: str, training: dict, screening: dict, params
     params={
         "training.max_age_days": 365,
         "training.courses": [],
+        "background_check.passing_statuses": ["clear"],
         "logs.service_accounts": [],
         "logs.principal_aliases": [],
     },
@@ -113,8 +115,9 @@ def _problems(person, first_access: str, training: dict, screening: dict, params
 )
 def personal_data_authorised(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     """Every principal the access logs show succeeding on a system or resource that holds personal data
-    must be an active person on the roster, authorised for personal data, with a clear background check
-    completed no later than the first access the logs show, and compliance training no older than
+    must be an active person on the roster, authorised for personal data, with a background check whose
+    status is one of background_check.passing_statuses (clear) completed no later than the first access
+    the logs show, and compliance training no older than
     training.max_age_days. A log principal is matched to a person, case-insensitively, by the roster's
     username, e-mail, the e-mail's local part or the person id (for an IAM user ARN, its last segment);
     logs.principal_aliases adds "principal=person-id" pairs. Principals matching logs.service_accounts
