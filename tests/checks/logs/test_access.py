@@ -184,3 +184,13 @@ def test_no_root_use_passes_per_source(tmp_path):
             None,
         )
     }
+
+
+def test_passing_background_statuses_are_a_parameter(tmp_path):
+    logs = db_log(tmp_path, ["ada"])
+    records = evidence(
+        logs, [person("e1", "ada@acme.example")], [trained("e1")], [screened("e1", status="cleared")]
+    )
+    assert "no completed background check (cleared)" in run(AUTHORISED, records)["access:db01:ada"][1]
+    relaxed = run(AUTHORISED, records, **{"background_check.passing_statuses": ["clear", "cleared"]})
+    assert relaxed["access:db01:ada"][0] == "pass"
