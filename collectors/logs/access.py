@@ -31,10 +31,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 class Progress:
     """Where a reader has got to, so an unreadable or truncated file is reported at the right place."""
 
-    __slots__ = ("line", "index", "bytes", "problems", "bad", "first_bad")
+    __slots__ = ("line", "index", "bytes", "problems", "bad", "first_bad", "skipped")
 
     def __init__(self) -> None:
         self.line = self.index = self.bytes = self.bad = 0
+        self.skipped: str | None = None  # why a file that is not a log was passed over
         self.first_bad: str | None = None
         self.problems: list[dict] = []
 
@@ -119,6 +120,8 @@ def _read_file(name: str, reader, agg: Aggregator, clock: Clock, spec: Mapping, 
         )
     events = progress.index if agg.fmt == "cloudtrail" else progress.line
     agg.close_file(events, complete, problems[0]["where"] if not complete else None)
+    if progress.skipped:
+        agg.files[agg.file_index]["skipped"] = progress.skipped
     return problems
 
 

@@ -20,6 +20,8 @@ FAST_LIMIT = 32 << 20  # decompressed bytes decoded in one go; CloudTrail delive
 MAX_RECORD = 64 << 20  # one record larger than this is not a CloudTrail record: stop, do not grow forever
 START = re.compile(r'\ufeff?\s*\{\s*"Records"\s*:\s*\[')
 SKIP = re.compile(r"[\s,]*")
+# digest files sit beside the logs in the same bucket (CloudTrail-Digest/); a glob over both must not fail
+DIGEST = re.compile(rb'\s*\{\s*"awsAccountId"\s*:.*"digestStartTime"', re.S)
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"  # CloudTrail's name for a login attempt by an unknown user
 
 
@@ -147,6 +149,9 @@ def read(stream: BinaryIO, agg: Aggregator, clock: Clock, file_index: int, spec:
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         failure = exc  # judge what was read, then report where the file stops
     progress.bytes += len(head)
+    if DIGEST.match(head[:4096]):
+        progress.skipped = "a CloudTrail digest file (hashes of log files), not a log"
+        return
     newline = head.find(b"\n")
     one_line = newline < 0 or not head[newline:].strip()  # as AWS writes it: line numbers say nothing
     if failure is None and len(head) <= FAST_LIMIT and one_line:

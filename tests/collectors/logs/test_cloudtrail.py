@@ -141,3 +141,24 @@ def test_not_a_trail_and_missing_files_are_clear_errors(tmp_path):
         collect(tmp_path, path="nothing/*.json.gz")
     with pytest.raises(UserError, match="timezone 'Mars/Base'"):
         collect(tmp_path, path="x.json", timezone="Mars/Base")
+
+
+def test_digest_files_beside_the_logs_are_passed_over(tmp_path):
+    write_cloudtrail(tmp_path / "AWSLogs" / "CloudTrail" / "a.json.gz", trail_day())
+    digest = {
+        "awsAccountId": "123456789012",
+        "digestStartTime": "2026-11-30T08:00:00Z",
+        "digestEndTime": "2026-11-30T09:00:00Z",
+        "logFiles": [
+            {"s3Object": "AWSLogs/CloudTrail/a.json.gz", "hashValue": "ab12", "hashAlgorithm": "SHA-256"}
+        ],
+    }
+    (tmp_path / "AWSLogs" / "CloudTrail-Digest").mkdir(parents=True)
+    (tmp_path / "AWSLogs" / "CloudTrail-Digest" / "d.json.gz").write_bytes(
+        gzip.compress(json.dumps(digest).encode())
+    )
+    by, problems = collect(tmp_path, path="AWSLogs/**/*.json.gz")
+    assert problems == ()
+    files = {f["path"]: f for f in by["source"][0]["files"]}
+    assert files["AWSLogs/CloudTrail-Digest/d.json.gz"]["skipped"].startswith("a CloudTrail digest file")
+    assert by["source"][0]["events"] == 7
