@@ -132,6 +132,14 @@ def personal_data_authorised(evidence: Mapping, params: Mapping) -> Iterator[Out
     courses = {c.lower() for c in params["training.courses"]}
     training = _latest_training(evidence["records.training"], courses)
     screening = _screened(evidence["records.background_checks"])
+    for source in records(evidence, "source"):
+        if source["events_of_principals_not_kept"]:
+            yield error(
+                f"logs:{source['system']}",
+                f"{source['events_of_principals_not_kept']} event(s) of principals beyond the "
+                f"{source['principals']:,} the evidence keeps were not judged",
+                cite=source,
+            )
     for item in records(evidence, "principal"):
         if not item["personal_data_events"] or item["kind"] == "service":
             continue

@@ -226,7 +226,7 @@ class Aggregator:
         p = self.principals.get(principal)
         if p is None:
             if len(self.principals) >= MAX_PRINCIPALS:
-                self.unkept_principals += 1
+                self.unkept_principals += count  # events: the check reports them as not judged
                 return
             p = self.principals[principal] = Principal(principal, kind, arn)
         at = minute * 60 + second
@@ -311,7 +311,7 @@ class Aggregator:
             "first": iso(min(minutes) * 60) if minutes else None,
             "last": iso(max(minutes) * 60 + 59) if minutes else None,
             "principals": len(self.principals),
-            "principals_not_kept": self.unkept_principals,
+            "events_of_principals_not_kept": self.unkept_principals,
             "login_streaks_not_kept": self.streaks_dropped,
             "failed_only_principals": len(failed_only),
             "most_failed": [

@@ -194,3 +194,19 @@ def test_passing_background_statuses_are_a_parameter(tmp_path):
     assert "no completed background check (cleared)" in run(AUTHORISED, records)["access:db01:ada"][1]
     relaxed = run(AUTHORISED, records, **{"background_check.passing_statuses": ["clear", "cleared"]})
     assert relaxed["access:db01:ada"][0] == "pass"
+
+
+def test_principals_beyond_the_cap_are_an_error_not_a_silent_pass(tmp_path, monkeypatch):
+    from vigil.collectors.logs import aggregate
+
+    monkeypatch.setattr(aggregate, "MAX_PRINCIPALS", 2)
+    logs = db_log(tmp_path, ["ada", "ben", "chen", "chen"])
+    people = [person("e1", "ada@acme.example"), person("e2", "ben@acme.example")]
+    result = run(
+        AUTHORISED, evidence(logs, people, [trained("e1"), trained("e2")], [screened("e1"), screened("e2")])
+    )
+    assert result["logs:db01"][:2] == (
+        "error",
+        "2 event(s) of principals beyond the 2 the evidence keeps were not judged",
+    )
+    assert result["access:db01:ada"][0] == "pass"
