@@ -16,7 +16,7 @@ import msgspec
 from .aggregate import BITS, Aggregator, Clock, pack
 
 CHUNK = 1 << 20
-FAST_LIMIT = 32 << 20  # decompressed bytes decoded in one go; CloudTrail delivers files far smaller
+FAST_LIMIT = 16 << 20  # decompressed bytes decoded in one go; AWS delivers files of a few MB at most
 MAX_RECORD = 64 << 20  # one record larger than this is not a CloudTrail record: stop, do not grow forever
 START = re.compile(r'\ufeff?\s*\{\s*"Records"\s*:\s*\[')
 SKIP = re.compile(r"[\s,]*")
