@@ -45,9 +45,17 @@ def _stamp(second: float) -> str:
     return (START + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def pick_user(rng: random.Random, second: float) -> str:
+    """Office staff (1,800) log in on weekdays 07-19h, an operations team (200) around the clock: each
+    principal fills the weekday-hours a real one does, not all 168."""
+    moment = START + timedelta(seconds=second)
+    office = moment.weekday() < 5 and 7 <= moment.hour < 19
+    return f"user{rng.randrange(1800) if office else 1800 + rng.randrange(200):04d}"
+
+
 def cloudtrail_record(rng: random.Random, second: float) -> str:
     roll = rng.random()
-    user = f"user{rng.randrange(2000):04d}"
+    user = pick_user(rng, second)
     bucket = rng.choice(("customer-data", "customer-exports", "build-artifacts", "static-site"))
     name, source, response = "GetObject", "s3.amazonaws.com", "null"
     if roll < 0.70:
@@ -93,7 +101,7 @@ def auth_line(rng: random.Random, second: float) -> str:
     moment = START + timedelta(seconds=second)
     stamp = f"{moment:%b} {moment.day:2d} {moment:%H:%M:%S}"
     roll = rng.random()
-    user = f"user{rng.randrange(2000):04d}"
+    user = pick_user(rng, second)
     pid = rng.randrange(1000, 60000)
     ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     port = rng.randrange(1024, 65535)
