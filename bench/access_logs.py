@@ -4,7 +4,8 @@ Target (issue 9): logs judged at 100 MB/s or better (uncompressed bytes read) wi
 300 MB whatever the size, on 2 cores. The logs are generated into bench/out/access-logs-N/ (git-ignored,
 reused when present), then `vigil scan` runs in a child process on a config that names both sources;
 the figures come from its own collection timings and the child's peak RSS. A smaller run is measured
-too, so that flat memory shows. Run: .venv/bin/python bench/access_logs.py [--events N] [--small N]
+too, and --twice judges the large set twice over, so that flat memory shows.
+Run: .venv/bin/python bench/access_logs.py [--events N] [--small N] [--twice]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -207,10 +209,31 @@ def judge(folder: Path) -> dict:
     }
 
 
+def doubled(folder: Path) -> Path:
+    """The same logs twice over (each CloudTrail file copied, auth.log concatenated): twice the events
+    with the same principals and minutes, so peak memory must stay where it was."""
+    twice = folder.with_name(folder.name + "-twice")
+    if not (twice / ".complete").exists():
+        (twice / "cloudtrail").mkdir(parents=True, exist_ok=True)
+        for path in sorted((folder / "cloudtrail").glob("*.json.gz")):
+            for copy in ("a", "b"):
+                shutil.copyfile(
+                    path, twice / "cloudtrail" / f"{path.name.removesuffix('.json.gz')}_{copy}.json.gz"
+                )
+        with open(twice / "auth.log", "wb") as out:
+            for _ in range(2):
+                with open(folder / "auth.log", "rb") as src:
+                    shutil.copyfileobj(src, out)
+        shutil.copyfile(folder / "vigil.yaml", twice / "vigil.yaml")
+        (twice / ".complete").touch()
+    return twice
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000, help="a smaller run to compare memory with")
+    parser.add_argument("--twice", action="store_true", help="also judge the large set twice over (memory)")
     args = parser.parse_args()
     load = os.getloadavg()
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
@@ -231,6 +254,16 @@ def main() -> None:
             f"{events / res['collect']:,.0f} events/s; whole scan {res['wall']:.2f}s "
             f"({res['fails']} failing log findings), {res['cpu']:.2f} CPU-s in all "
             f"({raw / 1e6 / res['cpu']:.0f} MB per CPU-second); peak RSS {res['peak_mb']:.0f} MB"
+        )
+    if args.twice:
+        folder = doubled(OUT / f"access-logs-{args.events}")
+        disk, raw = sizes(folder)
+        res = judge(folder)
+        print(
+            f"{2 * args.events:>9,} events (the set twice): {raw / 1e6:.1f} MB, "
+            f"collection {res['collect']:.2f}s, "
+            f"{res['cpu']:.2f} CPU-s ({raw / 1e6 / res['cpu']:.0f} MB per CPU-second); "
+            f"peak RSS {res['peak_mb']:.0f} MB"
         )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
