@@ -119,20 +119,7 @@ def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> st
     else:
         success = record.errorCode is None
     pd = bool(match and success and _personal(record, match))
-    agg.event(
-        minute,
-        second,
-        weekday,
-        hour,
-        loc,
-        name,
-        kind=kind,
-        login=login,
-        success=success,
-        personal_data=pd,
-        ip=record.sourceIPAddress,
-        arn=arn,
-    )
+    agg.event(minute, second, weekday, hour, loc, name, kind, login, success, pd, record.sourceIPAddress, arn)
     return None
 
 
