@@ -182,7 +182,8 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?P<ext>[A-Za-z][A-Za-z0
 def _is_location(key: str, sep: str, value: str) -> bool:
     """`tokens.txt:12`, `secrets.csv:[3]` name a line of a file, not a secret: the 'key' is a file name
     whose extension is no secret word (`db.password: 1234` stays a secret)."""
-    if sep.strip() != ":" or not (value.isdigit() or (value[:1] == "[" and value[1:-1].isdigit())):
+    value = value.rstrip(").]},")  # a citation inside prose: (auth.log:72), [secrets.csv:[3]]
+    if sep.strip() != ":" or not (value.isdigit() or (value[:1] == "[" and value[1:].isdigit())):
         return False
     name = _FILE_NAME.fullmatch(key)
     return name is not None and key_class(name["ext"]) == 0
@@ -226,6 +227,12 @@ def redact_text(text: str) -> tuple[str, int]:
     return _combined(names).sub(replace, text), count
 
 
+# a key that ends in a file extension names a file; a number after it is a line (see redact_text)
+_FILE_NAME = re.compile(
+    r"\.(?:log|txt|csv|tsv|json|jsonl|ndjson|gz|zip|xml|xlsx|xlsm|yaml|yml|toml|ini|cfg|conf|md|html|py|js|"
+    r"ts|go|java|rb|sh|tf|sql)$",
+    re.I,
+)
 _DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 
 
