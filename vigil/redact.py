@@ -227,12 +227,6 @@ def redact_text(text: str) -> tuple[str, int]:
     return _combined(names).sub(replace, text), count
 
 
-# a key that ends in a file extension names a file; a number after it is a line (see redact_text)
-_FILE_NAME = re.compile(
-    r"\.(?:log|txt|csv|tsv|json|jsonl|ndjson|gz|zip|xml|xlsx|xlsm|yaml|yml|toml|ini|cfg|conf|md|html|py|js|"
-    r"ts|go|java|rb|sh|tf|sql)$",
-    re.I,
-)
 _DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 
 
