@@ -15,7 +15,9 @@ from vigil.collect import CollectContext, collect, plan, unclaimed_sources
 from vigil.config import Config
 from vigil.errors import UserError
 from vigil.evaluate import evaluate
-from vigil.history import archive_previous, summaries
+from vigil.historystore import open_store
+from vigil.historystore.query import previous_document, summaries
+from vigil.historystore.record import record_run
 from vigil.model import Evidence
 from vigil.render import RenderContext, render
 from vigil.results import build_results
@@ -35,7 +37,9 @@ class RunOptions:
     formats: Sequence[str] = ("json",)
     mode: str = "scan"
     config_path: Path | None = None
-    target_label: str = "default"
+    target_label: str = ""  # "" for evaluate: the label recorded with the evidence, else "default"
+    # history store URL or file (None: OUT/history.sqlite, or $VIGIL_STORE; "none": no history)
+    store: str | None = None
 
 
 def now() -> datetime:
@@ -46,6 +50,7 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
     """Collect every configured source, then judge and report."""
     registry.load_plugins()
     baseline = load_baseline(options.baseline)  # a broken baseline stops us before any collection
+    open_store(options.store, options.out_dir)  # so does an unreachable history store
     for name in unclaimed_sources(config):
         log.warning("sources.%s: no installed collector reads this source yet; it is not collected", name)
     started = now()
@@ -53,7 +58,13 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
     tasks = plan(config)
     evidence = collect(tasks, CollectContext(base_dir=config.base_dir, now=now), store, config.concurrency)
     run_id = uuid.uuid4().hex
-    store.write_index(evidence, run_id=run_id, created_at=started, baseline=options.baseline)
+    store.write_index(
+        evidence,
+        run_id=run_id,
+        created_at=started,
+        baseline=options.baseline,
+        target_label=options.target_label,
+    )
     return finish(
         evidence, options, baseline, run_id=run_id, started=started, as_of=now(), evidence_dir=store.root
     )
@@ -62,10 +73,13 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
 def reevaluate(evidence_dir: Path, options: RunOptions, as_of: datetime | None) -> tuple[dict, list[Path]]:
     """Judge stored evidence again, offline: nothing is collected."""
     registry.load_plugins()
+    open_store(options.store, options.out_dir)
     store = EvidenceStore(evidence_dir)
     evidence = store.load()
     baseline_ref = options.baseline or store.recorded_baseline() or "privacy-policy"
-    options = replace(options, baseline=baseline_ref)
+    # re-judged evidence belongs to the history of the target it was collected from
+    target_label = options.target_label or store.recorded_target_label() or "default"
+    options = replace(options, baseline=baseline_ref, target_label=target_label)
     baseline = load_baseline(baseline_ref)
     started = now()
     return finish(
@@ -97,7 +111,8 @@ def finish(
     findings, matched = apply_waivers(evaluation.findings, waivers)
     out_dir = options.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    previous = archive_previous(out_dir)
+    history = open_store(options.store, out_dir)
+    previous = previous_document(history, options.target_label) if history else None
     run = {
         "id": run_id,
         "mode": options.mode,
@@ -118,9 +133,13 @@ def finish(
         fail_on=options.fail_on,
         out_dir=out_dir,
         evidence_dir=evidence_dir,
-        history=summaries(out_dir),
+        history=summaries(history, options.target_label) if history else [],
     )
-    return results, write_reports(results, out_dir, options.formats, previous)
+    written = write_reports(results, out_dir, options.formats, previous)
+    if history is not None:
+        # after the reports: if the store fails, the run's reports are still there
+        record_run(history, results)
+    return results, written
 
 
 def write_reports(results: dict, out_dir: Path, formats: Iterable[str], previous: dict | None) -> list[Path]:

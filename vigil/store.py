@@ -73,7 +73,13 @@ class EvidenceStore:
         return replace(ev, sha256=sha)
 
     def write_index(
-        self, evidence: Iterable[Evidence], *, run_id: str, created_at: datetime, baseline: str | None = None
+        self,
+        evidence: Iterable[Evidence],
+        *,
+        run_id: str,
+        created_at: datetime,
+        baseline: str | None = None,
+        target_label: str | None = None,
     ) -> None:
         entries = [
             {
@@ -94,14 +100,21 @@ class EvidenceStore:
             "run_id": run_id,
             "created_at": created_at.isoformat(),
             "baseline": baseline,  # what `vigil evaluate` judges against unless told otherwise
+            "target_label": target_label,  # the history series `vigil evaluate` records its run in
             "entries": entries,
         }
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / INDEX).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
     def recorded_baseline(self) -> str | None:
+        return self._recorded("baseline")
+
+    def recorded_target_label(self) -> str | None:
+        return self._recorded("target_label")
+
+    def _recorded(self, key: str) -> str | None:
         try:
-            return json.loads((self.root / INDEX).read_text(encoding="utf-8")).get("baseline")
+            return json.loads((self.root / INDEX).read_text(encoding="utf-8")).get(key)
         except (OSError, ValueError, AttributeError):
             return None
 

@@ -1,0 +1,308 @@
+"""Read the history store: runs and their trend, one run as a results-like document, finding lifecycles."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select
+
+from vigil.compare import FAILING
+from vigil.errors import UserError
+from vigil.historystore import schema as t
+from vigil.historystore.db import reading
+from vigil.historystore.record import utc
+
+STATUSES = ("open", "waived", "failing", "fixed", "all")
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = utc(value)
+    return value.isoformat() if value else None
+
+
+def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
+    """`30d`, `12h`, `2w`, `90m` before now, or an ISO 8601 date or time (UTC when it has no zone)."""
+    if not text:
+        return None
+    now = now or datetime.now(UTC)
+    match = _RELATIVE.match(text.strip().lower())
+    if match:
+        return now - timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"--since {text!r}: give a period like 30d, 12h, 2w or an ISO date") from None
+    return utc(value)
+
+
+def _series_id(conn: Connection, name: str | None) -> int | None:
+    if name is None:
+        return None
+    sid = conn.execute(select(t.series.c.id).where(t.series.c.name == name)).scalar()
+    if sid is None:
+        known = conn.execute(select(t.series.c.name).order_by(t.series.c.name)).scalars().all()
+        raise UserError(f"no runs of target {name!r} in this store (targets: {', '.join(known) or 'none'})")
+    return sid
+
+
+def _run_row(row: Mapping) -> dict:
+    return {
+        "seq": row["seq"],
+        "run_id": row["id"],
+        "target": row["series"],
+        "mode": row["mode"],
+        "finished_at": _iso(row["finished_at"]),
+        "baseline": row["baseline"],
+        "score": row["score"],
+        "coverage": row["coverage"],
+        "gate_passed": row["gate_passed"],
+        "blocking": row["blocking"],
+        "findings": row["findings"],
+        "failing": row["failing"],
+        "waived": row["waived"],
+        "new": row["new"],
+        "fixed": row["fixed"],
+        "reopened": row["reopened"],
+    }
+
+
+def _runs_select():
+    return select(t.runs, t.series.c.name.label("series")).join(t.series, t.series.c.id == t.runs.c.series_id)
+
+
+def list_runs(engine: Engine, target: str | None = None, limit: int | None = None) -> list[dict]:
+    """Runs oldest first (the newest `limit` of them), each with its score, coverage and lifecycle counts."""
+    with reading(engine) as conn:
+        sid = _series_id(conn, target)
+        query = _runs_select().order_by(t.runs.c.seq.desc())
+        if sid is not None:
+            query = query.where(t.runs.c.series_id == sid)
+        if limit:
+            query = query.limit(limit)
+        rows = [_run_row(r) for r in conn.execute(query).mappings()]
+    rows.reverse()
+    previous: dict[str, dict] = {}
+    for row in rows:  # deltas within each target, since a store may hold several
+        before = previous.get(row["target"])
+        row["score_delta"] = _delta(row["score"], before["score"] if before else None)
+        row["coverage_delta"] = _delta(row["coverage"], before["coverage"] if before else None)
+        previous[row["target"]] = row
+    return rows
+
+
+def _delta(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 1)
+
+
+def summaries(engine: Engine, target: str, before_run: str | None = None, keep: int = 50) -> list[dict]:
+    """results.json "history": the target's earlier runs, oldest first (what the trend chart draws)."""
+    with reading(engine) as conn:
+        sid = conn.execute(select(t.series.c.id).where(t.series.c.name == target)).scalar()
+        if sid is None:
+            return []
+        query = select(t.runs).where(t.runs.c.series_id == sid)
+        if before_run is not None:
+            seq = conn.execute(select(t.runs.c.seq).where(t.runs.c.id == before_run)).scalar()
+            if seq is not None:
+                query = query.where(t.runs.c.seq < seq)
+        rows = conn.execute(query.order_by(t.runs.c.seq.desc()).limit(keep)).mappings().all()
+    return [
+        {
+            "run_id": r["id"],
+            "finished_at": _iso(r["finished_at"]),
+            "score": r["score"],
+            "coverage": r["coverage"],
+        }
+        for r in reversed(rows)
+    ]
+
+
+def resolve_run(conn: Connection, ref: str, target: str | None = None) -> Mapping:
+    """A run by id, unique id prefix (4+ characters), `latest`, `previous` or `latest~N`."""
+    query = _runs_select()
+    sid = _series_id(conn, target)
+    if sid is not None:
+        query = query.where(t.runs.c.series_id == sid)
+    match = re.fullmatch(r"latest(?:~(\d+))?|previous", ref)
+    if match:
+        back = 1 if ref == "previous" else int(match[1] or 0)
+        row = conn.execute(query.order_by(t.runs.c.seq.desc()).offset(back).limit(1)).mappings().first()
+        if row is None:
+            raise UserError(f"{ref}: the store holds fewer than {back + 1} run(s)")
+        return row
+    if len(ref) < 4 or not re.fullmatch(r"[0-9a-fA-F-]+", ref):
+        raise UserError(
+            f"{ref!r}: not a file, and not a run id (give 4+ characters of one, or latest/previous)"
+        )
+    rows = conn.execute(query.where(t.runs.c.id.startswith(ref.lower())).limit(2)).mappings().all()
+    if not rows:
+        raise UserError(f"{ref!r}: no such file, and no run with that id in the store (see `vigil history`)")
+    if len(rows) > 1:
+        raise UserError(f"{ref!r}: more than one run id starts with it; give more characters")
+    return rows[0]
+
+
+def run_document(engine: Engine, ref: str, target: str | None = None) -> dict:
+    """A recorded run as a results.json-like document (failing findings only, which is what compare reads)."""
+    with reading(engine) as conn:
+        run = resolve_run(conn, ref, target)
+        return _document(conn, run)
+
+
+def previous_document(engine: Engine, target: str, before_run: str | None = None) -> dict | None:
+    """The target's newest run (before `before_run`), for "since the previous run" in the reports."""
+    with reading(engine) as conn:
+        sid = conn.execute(select(t.series.c.id).where(t.series.c.name == target)).scalar()
+        if sid is None:
+            return None
+        query = _runs_select().where(t.runs.c.series_id == sid)
+        if before_run is not None:
+            seq = conn.execute(select(t.runs.c.seq).where(t.runs.c.id == before_run)).scalar()
+            if seq is None:
+                return None
+            query = query.where(t.runs.c.seq < seq)
+        run = conn.execute(query.order_by(t.runs.c.seq.desc()).limit(1)).mappings().first()
+        return _document(conn, run) if run else None
+
+
+def _document(conn: Connection, run: Mapping) -> dict:
+    rf, f = t.run_findings, t.findings
+    rows = conn.execute(
+        select(
+            rf.c.fingerprint,
+            rf.c.status,
+            rf.c.severity,
+            rf.c.message,
+            rf.c.waiver_id,
+            f.c.check_id,
+            f.c.resource,
+            f.c.control_ids,
+            f.c.location,
+        )
+        .join(f, and_(f.c.series_id == run["series_id"], f.c.fingerprint == rf.c.fingerprint))
+        .where(rf.c.run_seq == run["seq"], rf.c.status.in_(FAILING))
+    )
+    findings = [
+        {
+            "check_id": r.check_id,
+            "control_ids": list(r.control_ids or ()),
+            "status": r.status,
+            "severity": r.severity,
+            "resource": r.resource,
+            "message": r.message,
+            "evidence": [],
+            "fingerprint": r.fingerprint,
+            "location": r.location,
+            "waiver": {"id": r.waiver_id} if r.waiver_id else None,
+        }
+        for r in rows
+    ]
+    checks = {
+        r.check_id: {"title": r.title, "severity": r.severity}
+        for r in conn.execute(select(t.run_checks).where(t.run_checks.c.run_seq == run["seq"]))
+    }
+    return {
+        "run": {
+            "id": run["id"],
+            "mode": run["mode"],
+            "finished_at": _iso(run["finished_at"]),
+            "target_label": run["series"],
+        },
+        "source": f"run {run['id']}",
+        "baseline": {"name": run["baseline"], "version": run["baseline_version"]},
+        "scores": {"overall": {"score": run["score"], "coverage": run["coverage"]}},
+        "summary": run["summary"] or {},
+        "checks": checks,
+        "findings": findings,
+    }
+
+
+def finding_rows(
+    engine: Engine,
+    status: str = "open",
+    since: datetime | None = None,
+    target: str | None = None,
+    severities: tuple[str, ...] = (),
+    check: str | None = None,
+    now: datetime | None = None,
+) -> list[dict]:
+    """Findings by lifecycle: first and last seen, when fixed, how often reopened, time to fix, age."""
+    if status not in STATUSES:
+        raise UserError(f"--status {status!r}: choose from {', '.join(STATUSES)}")
+    now = now or datetime.now(UTC)
+    f, rf, r, s = t.findings, t.run_findings, t.runs, t.series
+    first = r.alias("first_run")
+    last = r.alias("last_run")
+    query = (
+        select(
+            f,
+            s.c.name.label("target"),
+            first.c.id.label("first_run_id"),
+            last.c.id.label("last_run_id"),
+            last.c.finished_at.label("last_seen_at"),
+            rf.c.status,
+            rf.c.severity,
+            rf.c.message,
+            rf.c.waiver_id,
+        )
+        .join(s, s.c.id == f.c.series_id)
+        .join(first, first.c.seq == f.c.first_seen_run)
+        .join(last, last.c.seq == f.c.last_seen_run)
+        .join(rf, and_(rf.c.run_seq == f.c.last_seen_run, rf.c.fingerprint == f.c.fingerprint))
+    )
+    states = {"all": ("open", "waived", "fixed"), "failing": ("open", "waived")}.get(status, (status,))
+    query = query.where(f.c.state.in_(states))
+    with reading(engine) as conn:
+        sid = _series_id(conn, target)
+        if sid is not None:
+            query = query.where(f.c.series_id == sid)
+        if since is not None:
+            query = query.where(f.c.state_since >= since)
+        if severities:
+            query = query.where(rf.c.severity.in_(severities))
+        if check:
+            query = query.where(or_(f.c.check_id == check, f.c.check_id.startswith(check.rstrip("*"))))
+        rows = conn.execute(query).mappings().all()
+    out = []
+    for row in rows:
+        opened = utc(row["opened_at"])
+        fixed_at = utc(row["fixed_at"])
+        out.append(
+            {
+                "fingerprint": row["fingerprint"],
+                "target": row["target"],
+                "state": row["state"],
+                "check_id": row["check_id"],
+                "resource": row["resource"],
+                "severity": row["severity"],
+                "status": row["status"],
+                "message": row["message"],
+                "waiver_id": row["waiver_id"],
+                "control_ids": list(row["control_ids"] or ()),
+                "first_seen": _iso(row["first_seen_at"]),
+                "first_seen_run": row["first_run_id"],
+                "last_seen": _iso(row["last_seen_at"]),
+                "last_seen_run": row["last_run_id"],
+                "opened_at": _iso(opened),
+                "state_since": _iso(row["state_since"]),
+                "fixed_at": _iso(fixed_at),
+                "reopened": row["reopened"],
+                "time_to_fix_s": row["fix_seconds"] if row["state"] == "fixed" else None,
+                "last_time_to_fix_s": row["fix_seconds"],
+                "age_s": None
+                if row["state"] == "fixed" or opened is None
+                else (now - opened).total_seconds(),
+            }
+        )
+    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+    out.sort(key=lambda x: (rank.get(x["severity"], 5), x["opened_at"] or "", x["check_id"], x["resource"]))
+    return out
+
+
+def count_runs(engine: Engine) -> int:
+    with reading(engine) as conn:
+        return conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
