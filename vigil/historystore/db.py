@@ -55,7 +55,8 @@ def store_url(store: str | None, out_dir: Path | None) -> str | None:
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        shown = make_url(url).render_as_string(hide_password=True)
+        return shown.replace("postgresql+psycopg://", "postgresql://", 1)
     except ArgumentError:
         return url.split("@")[-1]
 
@@ -143,12 +144,12 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision, once, even with several processes starting together."""
     import logging
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are not the user's business
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are not the user's business
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     head = ScriptDirectory.from_config(config).get_current_head()
