@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, and_, case, func, or_, select
 
 from vigil.compare import FAILING
 from vigil.errors import UserError
@@ -234,7 +234,15 @@ def finding_rows(
     if status not in STATUSES:
         raise UserError(f"--status {status!r}: choose from {', '.join(STATUSES)}")
     now = now or datetime.now(UTC)
-    f, rf, r, s = t.findings, t.run_findings, t.runs, t.series
+    f, rf, r, s, rc = t.findings, t.run_findings, t.runs, t.series, t.run_checks
+    # a failing finding was last seen in the newest run of its target that evaluated its check
+    judged = (
+        select(r.c.series_id, rc.c.check_id, func.max(rc.c.run_seq).label("run_seq"))
+        .join(r, r.c.seq == rc.c.run_seq)
+        .group_by(r.c.series_id, rc.c.check_id)
+        .subquery()
+    )
+    last_seen = case((f.c.state == "fixed", f.c.last_seen_run), else_=judged.c.run_seq)
     first = r.alias("first_run")
     last = r.alias("last_run")
     query = (
@@ -250,9 +258,10 @@ def finding_rows(
             rf.c.waiver_id,
         )
         .join(s, s.c.id == f.c.series_id)
+        .join(judged, and_(judged.c.series_id == f.c.series_id, judged.c.check_id == f.c.check_id))
         .join(first, first.c.seq == f.c.first_seen_run)
-        .join(last, last.c.seq == f.c.last_seen_run)
-        .join(rf, and_(rf.c.run_seq == f.c.last_seen_run, rf.c.fingerprint == f.c.fingerprint))
+        .join(last, last.c.seq == last_seen)
+        .join(rf, and_(rf.c.run_seq == last_seen, rf.c.fingerprint == f.c.fingerprint))
     )
     states = {"all": ("open", "waived", "fixed"), "failing": ("open", "waived")}.get(status, (status,))
     query = query.where(f.c.state.in_(states))

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Engine,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from vigil.compare import FAILING, evaluated_checks, failing_state
 from vigil.errors import UserError
 from vigil.historystore import schema as t
 from vigil.historystore.db import writing
+
+COPY_FROM = 500  # rows; below this an ordinary executemany is as quick
 
 
 def utc(value: str | datetime | None) -> datetime | None:
@@ -139,8 +155,9 @@ def _insert_run(conn: Connection, results: Mapping, series: Mapping, findings: d
     ]
     conn.execute(insert(t.run_scores), [{"run_seq": seq, **s} for s in scores])
     if findings:
-        conn.execute(
-            insert(t.run_findings),
+        bulk_insert(
+            conn,
+            t.run_findings,
             [
                 {
                     "run_seq": seq,
@@ -170,14 +187,18 @@ def _advance(
 ) -> dict[str, int]:
     """Move each finding of the series along open -> waived -> fixed -> (reopened) open."""
     f = t.findings
-    known = {
-        row.fingerprint: row
-        for row in conn.execute(
-            select(f.c.fingerprint, f.c.check_id, f.c.state, f.c.opened_at, f.c.reopened).where(
-                f.c.series_id == series_id
-            )
-        )
-    }
+    query = select(f.c.fingerprint, f.c.check_id, f.c.state, f.c.opened_at, f.c.reopened)
+    known = {row.fingerprint: row for row in conn.execute(query.where(f.c.series_id == series_id)).all()}
+    # a failing finding was last seen in the latest run that evaluated its check (had that run not
+    # reported it, it would be fixed): so last-seen is written only when a finding is fixed
+    last_judged = dict(
+        conn.execute(
+            select(t.run_checks.c.check_id, func.max(t.run_checks.c.run_seq))
+            .join(t.runs, t.runs.c.seq == t.run_checks.c.run_seq)
+            .where(t.runs.c.series_id == series_id, t.runs.c.seq < seq)
+            .group_by(t.run_checks.c.check_id)
+        ).all()
+    )
     inserts, changes = [], []
     new = reopened = fixed = 0
     for fp, finding in findings.items():
@@ -209,28 +230,50 @@ def _advance(
                 "state_since": at,
                 "fixed_run": seq,
                 "fixed_at": at,
+                "last_seen_run": last_judged.get(row.check_id),
                 "fix_seconds": (at - opened_at).total_seconds() if opened_at else None,
             }
         )
         fixed += 1
     if inserts:
-        conn.execute(insert(f), inserts)
+        bulk_insert(conn, f, inserts)
     # one executemany UPDATE per shape of change, keyed by fingerprint
     by_shape: dict[tuple, list[dict]] = {}
     for change in changes:
         by_shape.setdefault(tuple(sorted(change)), []).append(change)
     for rows in by_shape.values():
         _update_many(conn, series_id, rows)
-    # the latest run each failing finding was seen in: one set-based statement
-    failing_now = select(t.run_findings.c.fingerprint).where(
-        t.run_findings.c.run_seq == seq, t.run_findings.c.status.in_(FAILING)
-    )
-    conn.execute(
-        update(f)
-        .where(f.c.series_id == series_id, f.c.fingerprint.in_(failing_now))
-        .values(last_seen_run=seq)
-    )
     return {"new": new, "fixed": fixed, "reopened": reopened}
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """Many rows at once, in the run's transaction: COPY on PostgreSQL (psycopg 3); on SQLite a plain
+    executemany of tuples when no column needs SQLAlchemy's conversions; else SQLAlchemy's executemany."""
+    columns = list(rows[0]) if rows else []
+    names = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        None if row[c] is None else json.dumps(row[c]) if c in json_columns else row[c]
+                        for c in columns
+                    ]
+                )
+    elif conn.dialect.name == "sqlite" and all(
+        isinstance(table.c[c].type, String | Integer) for c in columns
+    ):
+        marks = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
+        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
+    elif rows:
+        conn.execute(insert(table), rows)
+
+
+def _plain(table: Table, columns: list[str]) -> bool:
+    return all(isinstance(table.c[c].type, String | Integer) for c in columns)
 
 
 def _update_many(conn: Connection, series_id: int, rows: list[dict]) -> None:
