@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Text, and_, case, cast, func, or_, select
 
 from vigil.compare import FAILING
 from vigil.errors import UserError
@@ -180,23 +181,31 @@ def _document(conn: Connection, run: Mapping) -> dict:
             rf.c.waiver_id,
             f.c.check_id,
             f.c.resource,
-            f.c.control_ids,
-            f.c.location,
+            # as text, parsed once per distinct value below: most findings share their controls
+            cast(f.c.control_ids, Text).label("control_ids"),
+            cast(f.c.location, Text).label("location"),
         )
         .join(f, and_(f.c.series_id == run["series_id"], f.c.fingerprint == rf.c.fingerprint))
         .where(rf.c.run_seq == run["seq"], rf.c.status.in_(FAILING))
-    )
+    ).all()
+    parsed: dict[str | None, object] = {None: None, "null": None}
+
+    def load(text: str | None):
+        if text not in parsed:
+            parsed[text] = json.loads(text)
+        return parsed[text]
+
     findings = [
         {
             "check_id": r.check_id,
-            "control_ids": list(r.control_ids or ()),
+            "control_ids": list(load(r.control_ids) or ()),
             "status": r.status,
             "severity": r.severity,
             "resource": r.resource,
             "message": r.message,
             "evidence": [],
             "fingerprint": r.fingerprint,
-            "location": r.location,
+            "location": load(r.location),
             "waiver": {"id": r.waiver_id} if r.waiver_id else None,
         }
         for r in rows
