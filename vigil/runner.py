@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from vigil import registry
 from vigil.baseline import Baseline, load_baseline
 from vigil.collect import CollectContext, collect, plan, unclaimed_sources
@@ -138,7 +140,10 @@ def finish(
     written = write_reports(results, out_dir, options.formats, previous)
     if history is not None:
         # after the reports: if the store fails, the run's reports are still there
-        record_run(history, results)
+        try:
+            record_run(history, results)
+        except (UserError, SQLAlchemyError) as exc:
+            raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
     return results, written
 
 
