@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import psycopg
@@ -37,23 +38,37 @@ def postgres() -> str:
     return PG
 
 
-@pytest.fixture()
-def pg_url(postgres) -> Iterator[str]:
+@contextmanager
+def _schema(base: str) -> Iterator[str]:
     """A fresh schema on the real server; the store URL puts it first on the search_path."""
     schema = f"vigil_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres, autocommit=True) as conn:
+    with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{postgres}?options={quote(f'-csearch_path={schema}')}"
-    db.dispose_all()
-    with psycopg.connect(postgres, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        yield f"{base}?options={quote(f'-csearch_path={schema}')}"
+    finally:
+        db.dispose_all()
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path) -> str:
+def store(request, tmp_path) -> Iterator[str]:
     """A --store value: a SQLite file, or a PostgreSQL URL with a schema of its own."""
     if request.param == "sqlite":
         yield str(tmp_path / "store" / "history.sqlite")
         db.dispose_all()
     else:
-        yield request.getfixturevalue("pg_url")
+        with _schema(request.getfixturevalue("postgres")) as url:
+            yield url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_store(request, tmp_path_factory) -> Iterator[str]:
+    """Like `store`, shared by the tests of one module (they only read it)."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("store") / "history.sqlite")
+        db.dispose_all()
+    else:
+        with _schema(request.getfixturevalue("postgres")) as url:
+            yield url

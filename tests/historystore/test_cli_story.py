@@ -30,9 +30,11 @@ def _json(capsys, argv: list[str]):
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.fixture()
-def story(store, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def story(module_store, tmp_path_factory):
     """Three scans of the demo organisation into one store: failing, fixed, failing again."""
+    store = module_store
+    tmp_path = tmp_path_factory.mktemp("story")
     config = build_demo(tmp_path / "org")
     out = tmp_path / "out"
     scan = [

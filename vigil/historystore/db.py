@@ -13,7 +13,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
@@ -24,6 +24,7 @@ ENV = "VIGIL_STORE"
 OFF = ("none", "off")
 BUSY_TIMEOUT_S = 120  # how long a SQLite writer waits for another one to finish
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0001"  # the newest migration in MIGRATIONS/versions (a test keeps the two in step)
 
 _engines: dict[str, Engine] = {}
 _migrated: set[str] = set()
@@ -140,24 +141,32 @@ def _first_line(exc: BaseException | None) -> str:
     return str(exc).strip().splitlines()[0] if exc and str(exc).strip() else type(exc).__name__
 
 
+def current_revision(engine: Engine) -> str | None:
+    """The store's schema revision, read without a write lock; None for a new store."""
+    with reading(engine) as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision, once, even with several processes starting together."""
+    if current_revision(engine) == HEAD:
+        return  # the usual case: no write lock, no Alembic import
     import logging
 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are not the user's business
     from alembic import command
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
     with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             # one migrator at a time; the others wait here and then find the schema current
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('vigil history store migration'))"))
-        if MigrationContext.configure(conn).get_current_revision() == head:
+        if MigrationContext.configure(conn).get_current_revision() == HEAD:
             return
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
