@@ -6,8 +6,9 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, and_, case, cast, func, or_, select
+from sqlalchemy import Connection, Engine, Text, and_, cast, func, or_, select
 
 from vigil.compare import FAILING
 from vigil.errors import UserError
@@ -15,6 +16,7 @@ from vigil.historystore import schema as t
 from vigil.historystore.db import reading
 from vigil.historystore.record import utc
 
+IN_CHUNK = 5_000  # fingerprints per IN list (SQLite allows 32,766 parameters per statement)
 STATUSES = ("open", "waived", "failing", "fixed", "all")
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -170,6 +172,17 @@ def previous_document(engine: Engine, target: str, before_run: str | None = None
         return _document(conn, run) if run else None
 
 
+def _json_cache():
+    parsed: dict[str | None, Any] = {None: None, "null": None}
+
+    def load(text: str | None):
+        if text not in parsed:
+            parsed[text] = json.loads(text)
+        return parsed[text]
+
+    return load
+
+
 def _document(conn: Connection, run: Mapping) -> dict:
     rf, f = t.run_findings, t.findings
     rows = conn.execute(
@@ -188,12 +201,7 @@ def _document(conn: Connection, run: Mapping) -> dict:
         .join(f, and_(f.c.series_id == run["series_id"], f.c.fingerprint == rf.c.fingerprint))
         .where(rf.c.run_seq == run["seq"], rf.c.status.in_(FAILING))
     ).all()
-    parsed: dict[str | None, object] = {None: None, "null": None}
-
-    def load(text: str | None):
-        if text not in parsed:
-            parsed[text] = json.loads(text)
-        return parsed[text]
+    load = _json_cache()
 
     findings = [
         {
@@ -243,36 +251,11 @@ def finding_rows(
     if status not in STATUSES:
         raise UserError(f"--status {status!r}: choose from {', '.join(STATUSES)}")
     now = now or datetime.now(UTC)
-    f, rf, r, s, rc = t.findings, t.run_findings, t.runs, t.series, t.run_checks
-    # a failing finding was last seen in the newest run of its target that evaluated its check
-    judged = (
-        select(r.c.series_id, rc.c.check_id, func.max(rc.c.run_seq).label("run_seq"))
-        .join(r, r.c.seq == rc.c.run_seq)
-        .group_by(r.c.series_id, rc.c.check_id)
-        .subquery()
-    )
-    last_seen = case((f.c.state == "fixed", f.c.last_seen_run), else_=judged.c.run_seq)
-    first = r.alias("first_run")
-    last = r.alias("last_run")
-    query = (
-        select(
-            f,
-            s.c.name.label("target"),
-            first.c.id.label("first_run_id"),
-            last.c.id.label("last_run_id"),
-            last.c.finished_at.label("last_seen_at"),
-            rf.c.status,
-            rf.c.severity,
-            rf.c.message,
-            rf.c.waiver_id,
-        )
-        .join(s, s.c.id == f.c.series_id)
-        .join(judged, and_(judged.c.series_id == f.c.series_id, judged.c.check_id == f.c.check_id))
-        .join(first, first.c.seq == f.c.first_seen_run)
-        .join(last, last.c.seq == last_seen)
-        .join(rf, and_(rf.c.run_seq == last_seen, rf.c.fingerprint == f.c.fingerprint))
-    )
+    f, r = t.findings, t.runs
     states = {"all": ("open", "waived", "fixed"), "failing": ("open", "waived")}.get(status, (status,))
+    # JSON as text, parsed once per distinct value: most findings share their controls
+    plain = [c for c in f.c if c.name not in ("control_ids", "location")]
+    query = select(*plain, *(cast(f.c[n], Text).label(n) for n in ("control_ids", "location")))
     query = query.where(f.c.state.in_(states))
     with reading(engine) as conn:
         sid = _series_id(conn, target)
@@ -280,11 +263,42 @@ def finding_rows(
             query = query.where(f.c.series_id == sid)
         if since is not None:
             query = query.where(f.c.state_since >= since)
-        if severities:
-            query = query.where(rf.c.severity.in_(severities))
         if check:
             query = query.where(or_(f.c.check_id == check, f.c.check_id.startswith(check.rstrip("*"))))
-        rows = conn.execute(query).mappings().all()
+        found = conn.execute(query).mappings().all()
+        runs = {row.seq: row for row in conn.execute(select(r.c.seq, r.c.id, r.c.series_id, r.c.finished_at))}
+        names = dict(conn.execute(select(t.series.c.id, t.series.c.name)).all())
+        judged = _last_judged(conn)
+        # a failing finding was last seen in the newest run of its target that evaluated its check
+        last_seen = {
+            (row["series_id"], row["fingerprint"]): row["last_seen_run"]
+            if row["state"] == "fixed"
+            else judged.get((row["series_id"], row["check_id"]))
+            for row in found
+        }
+        latest = _run_findings(conn, last_seen)
+    parse = _json_cache()
+    rows = []
+    for row in found:
+        key = (row["series_id"], row["fingerprint"])
+        seen = latest.get((last_seen[key], row["fingerprint"]))
+        if seen is None or (severities and seen.severity not in severities):
+            continue
+        last_run, first_run = runs.get(last_seen[key]), runs.get(row["first_seen_run"])
+        rows.append(
+            dict(row)
+            | {
+                "control_ids": parse(row["control_ids"]),
+                "target": names.get(row["series_id"]),
+                "status": seen.status,
+                "severity": seen.severity,
+                "message": seen.message,
+                "waiver_id": seen.waiver_id,
+                "first_run_id": first_run.id if first_run else None,
+                "last_run_id": last_run.id if last_run else None,
+                "last_seen_at": last_run.finished_at if last_run else None,
+            }
+        )
     out = []
     for row in rows:
         opened = utc(row["opened_at"])
@@ -318,6 +332,36 @@ def finding_rows(
         )
     rank = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
     out.sort(key=lambda x: (rank.get(x["severity"], 5), x["opened_at"] or "", x["check_id"], x["resource"]))
+    return out
+
+
+def _last_judged(conn: Connection) -> dict[tuple[int, str], int]:
+    """(series id, check id) -> the newest run that evaluated that check."""
+    rc, r = t.run_checks, t.runs
+    query = (
+        select(r.c.series_id, rc.c.check_id, func.max(rc.c.run_seq))
+        .join(r, r.c.seq == rc.c.run_seq)
+        .group_by(r.c.series_id, rc.c.check_id)
+    )
+    return {(series_id, check_id): seq for series_id, check_id, seq in conn.execute(query)}
+
+
+def _run_findings(
+    conn: Connection, wanted: Mapping[tuple[int, str], int | None]
+) -> dict[tuple[int, str], Any]:
+    """(run seq, fingerprint) -> that finding's row in that run, fetched run by run (indexed lookups)."""
+    rf = t.run_findings
+    by_run: dict[int, list[str]] = {}
+    for (_series, fp), seq in wanted.items():
+        if seq is not None:
+            by_run.setdefault(seq, []).append(fp)
+    out = {}
+    for seq, fps in by_run.items():
+        for i in range(0, len(fps), IN_CHUNK):
+            query = select(rf.c.fingerprint, rf.c.status, rf.c.severity, rf.c.message, rf.c.waiver_id).where(
+                rf.c.run_seq == seq, rf.c.fingerprint.in_(fps[i : i + IN_CHUNK])
+            )
+            out.update({(seq, row.fingerprint): row for row in conn.execute(query)})
     return out
 
 

@@ -73,6 +73,8 @@ run_checks = Table(
     Column("check_id", String(200), primary_key=True),
     Column("title", Text, nullable=True),
     Column("severity", String(16), nullable=True),
+    # SQLite: rows clustered by primary key, so one run's rows (or one series' findings) are adjacent
+    sqlite_with_rowid=False,
 )
 
 # overall, per-domain and per-control scores and coverage of each run
@@ -84,7 +86,9 @@ run_scores = Table(
     Column("key", String(200), primary_key=True),
     Column("score", Float, nullable=True),
     Column("coverage", Float, nullable=True),
-    Column("status", String(16), nullable=True),  # controls only
+    Column("status", String(16), nullable=True),  # controls only,
+    # SQLite: rows clustered by primary key, so one run's rows (or one series' findings) are adjacent
+    sqlite_with_rowid=False,
 )
 
 # every finding ever reported in a series, by fingerprint, with its lifecycle (null until it first fails)
@@ -108,9 +112,12 @@ findings = Table(
     Column("fixed_run", Integer, nullable=True),
     Column("fixed_at", DateTime(timezone=True), nullable=True),
     Column("reopened", Integer, nullable=False, default=0),  # regressions: fixed, then failing again
-    Column("fix_seconds", Float, nullable=True),  # time to fix of the last failing period that was fixed
+    Column("fix_seconds", Float, nullable=True),  # time to fix of the last failing period that was fixed,
+    # SQLite: rows clustered by primary key, so one run's rows (or one series' findings) are adjacent
+    sqlite_with_rowid=False,
 )
-Index("vigil_findings_state", findings.c.series_id, findings.c.state)
+# findings by target, state and check: what `vigil findings` and a run's lifecycle step look up
+Index("vigil_findings_state", findings.c.series_id, findings.c.state, findings.c.check_id)
 
 # the state of every finding in every run
 run_findings = Table(
@@ -122,4 +129,6 @@ run_findings = Table(
     Column("severity", String(16), nullable=False),
     Column("message", Text, nullable=False),
     Column("waiver_id", Text, nullable=True),
+    # SQLite: rows clustered by primary key, so one run's rows (or one series' findings) are adjacent
+    sqlite_with_rowid=False,
 )

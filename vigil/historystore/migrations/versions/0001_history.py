@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("check_id", sa.String(200), primary_key=True),
         sa.Column("title", sa.Text, nullable=True),
         sa.Column("severity", sa.String(16), nullable=True),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "vigil_run_scores",
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("score", sa.Float, nullable=True),
         sa.Column("coverage", sa.Float, nullable=True),
         sa.Column("status", sa.String(16), nullable=True),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "vigil_findings",
@@ -92,8 +94,9 @@ def upgrade() -> None:
         sa.Column("fixed_at", TZ, nullable=True),
         sa.Column("reopened", sa.Integer, nullable=False),
         sa.Column("fix_seconds", sa.Float, nullable=True),
+        sqlite_with_rowid=False,
     )
-    op.create_index("vigil_findings_state", "vigil_findings", ["series_id", "state"])
+    op.create_index("vigil_findings_state", "vigil_findings", ["series_id", "state", "check_id"])
     op.create_table(
         "vigil_run_findings",
         sa.Column(
@@ -104,6 +107,7 @@ def upgrade() -> None:
         sa.Column("severity", sa.String(16), nullable=False),
         sa.Column("message", sa.Text, nullable=False),
         sa.Column("waiver_id", sa.Text, nullable=True),
+        sqlite_with_rowid=False,
     )
 
 
