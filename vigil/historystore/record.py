@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Connection,
+    DateTime,
     Engine,
-    Integer,
-    String,
     Table,
     and_,
     bindparam,
@@ -247,33 +247,38 @@ def _advance(
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """Many rows at once, in the run's transaction: COPY on PostgreSQL (psycopg 3); on SQLite a plain
-    executemany of tuples when no column needs SQLAlchemy's conversions; else SQLAlchemy's executemany."""
-    columns = list(rows[0]) if rows else []
+    """Many rows at once, in the run's transaction: COPY on PostgreSQL (psycopg 3), a plain executemany
+    of tuples on SQLite; values are converted as SQLAlchemy's own types would store them."""
+    if not rows:
+        return
+    columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
-    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
-        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite") or (dialect == "postgresql" and len(rows) < COPY_FROM):
+        conn.execute(insert(table), rows)
+        return
+    convert = list(zip(columns, [_converter(table.c[c].type, dialect) for c in columns], strict=True))
+    values = (tuple(f(row[c]) if f and row[c] is not None else row[c] for c, f in convert) for row in rows)
+    if dialect == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
         with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        None if row[c] is None else json.dumps(row[c]) if c in json_columns else row[c]
-                        for c in columns
-                    ]
-                )
-    elif conn.dialect.name == "sqlite" and all(
-        isinstance(table.c[c].type, String | Integer) for c in columns
-    ):
+            for value in values:
+                copy.write_row(value)
+    else:
         marks = ", ".join("?" for _ in columns)
-        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 - our own names
-        conn.exec_driver_sql(sql, [tuple(row[c] for c in columns) for row in rows])
-    elif rows:
-        conn.execute(insert(table), rows)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 - our own table and columns
+        conn.exec_driver_sql(sql, list(values))
 
 
-def _plain(table: Table, columns: list[str]) -> bool:
-    return all(isinstance(table.c[c].type, String | Integer) for c in columns)
+def _converter(kind, dialect: str):
+    if isinstance(kind, JSON):
+        return json.dumps
+    if isinstance(kind, DateTime) and dialect == "sqlite":
+        # SQLAlchemy's SQLite DateTime storage format; our times are UTC (see utc())
+        return lambda v: utc(v).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(kind, Boolean) and dialect == "sqlite":
+        return int
+    return None
 
 
 def _update_many(conn: Connection, series_id: int, rows: list[dict]) -> None:
