@@ -167,7 +167,8 @@ def _insert_run(conn: Connection, results: Mapping, series: Mapping, findings: d
                     "message": f.get("message") or "",
                     "waiver_id": (f.get("waiver") or {}).get("id"),
                 }
-                for fp, f in findings.items()
+                # in key order: appended to the end of the table's b-tree instead of scattered in it
+                for fp, f in sorted(findings.items())
             ],
         )
     return seq
@@ -236,7 +237,7 @@ def _advance(
         )
         fixed += 1
     if inserts:
-        bulk_insert(conn, f, inserts)
+        bulk_insert(conn, f, sorted(inserts, key=lambda row: row["fingerprint"]))
     # one executemany UPDATE per shape of change, keyed by fingerprint
     by_shape: dict[tuple, list[dict]] = {}
     for change in changes:
