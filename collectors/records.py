@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -131,14 +133,35 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
             raise UserError(f"{shown}:1: header lacks column {', '.join(missing)}; map it under `columns:`")
     records, problems = [], []
     date_format = target.get("date_format")
+    seen: Counter[str] = Counter()
     for where, raw in rows:
         record, errors = _record(raw, kind, columns, date_format)
         if errors:
-            problems.append({"where": where, "message": f"{kind.name} record skipped: {'; '.join(errors)}"})
+            resource = f"{shown}#row-{row_digest(raw)}"
+            seen[resource] += 1
+            if seen[resource] > 1:  # the same bad row twice: still two findings, each stable
+                resource += f"-{seen[resource]}"
+            problems.append(
+                {
+                    "where": where,
+                    "message": f"{kind.name} record skipped: {'; '.join(errors)}",
+                    "resource": resource,
+                }
+            )
         else:
             record["where"] = where
             records.append(record)
     return Collected(records, tuple(problems))
+
+
+def row_digest(raw: Any) -> str:
+    """What a row holds, as a short digest: a malformed row keeps its finding's fingerprint when rows are
+    inserted above it (its line changes, its content does not)."""
+    if isinstance(raw, Mapping):
+        content = json.dumps([[str(k), v] for k, v in raw.items()], ensure_ascii=False, default=str)
+    else:
+        content = json.dumps(raw, ensure_ascii=False, default=str)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:12]
 
 
 def _record(
@@ -166,13 +189,25 @@ def _record(
     return record, errors
 
 
-@collector(name="records.personnel", kind="records.personnel", source="personnel", ttl=timedelta(days=7))
+@collector(
+    name="records.personnel",
+    kind="records.personnel",
+    source="personnel",
+    ttl=timedelta(days=7),
+    plain=("where", "personal_data_access"),
+)
 def personnel(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """The personnel roster: who works here, whether they are active, whether they reach personal data."""
     return load_records(target, ctx, PERSONNEL)
 
 
-@collector(name="records.training", kind="records.training", source="training", ttl=timedelta(days=7))
+@collector(
+    name="records.training",
+    kind="records.training",
+    source="training",
+    ttl=timedelta(days=7),
+    plain=("where", "completed_at"),
+)
 def training(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Training completions exported from a learning system: person, course, completion date."""
     return load_records(target, ctx, TRAINING)

@@ -35,13 +35,15 @@ def test_demo_has_pass_fail_and_manual_controls(demo_run):
     assert statuses["PP-TRAINING-ANNUAL"] == "fail"
     assert statuses["PP-FIREWALL"] == "manual"
     assert doc["gate"]["passed"] is False
-    assert doc["scores"]["overall"]["coverage"] < 10  # honest: most of the policy is still manual
+    assert statuses["PP-TLS-IN-TRANSIT"] == "fail"  # the demo's legacy and expired TLS endpoints
+    assert doc["scores"]["overall"]["coverage"] < 50  # honest: most of the policy is still manual
 
 
 def test_demo_broken_row_is_an_error_finding_and_the_rest_loads(demo_run):
     doc = json.loads((demo_run / "results.json").read_text())
     errors = [f for f in doc["findings"] if f["status"] == "error"]
-    assert {f["resource"] for f in errors} == {"training.csv:9"}
+    assert {tuple(f["where"]) for f in errors} == {("training.csv:9",)}
+    assert {f["resource"].split("#row-")[0] for f in errors} == {"training.csv"}
     assert "31/02/2026" in errors[0]["message"]
     people = {f["resource"] for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"}
     assert {"person:e1001", "person:e1002", "person:e1008"} <= people
@@ -210,7 +212,7 @@ def test_report_rerenders_from_results_without_collecting(demo_run, tmp_path, ca
     rows = list(csv.DictReader((tmp_path / "findings.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(_findings(demo_run / "results.json"))
     assert main(["report", str(tmp_path / "findings.csv")]) == 2
-    assert "not a readable results.json" in capsys.readouterr().err
+    assert "invalid JSON" in capsys.readouterr().err
 
 
 def test_report_can_leave_fixed_findings_out_of_sarif(tmp_path):

@@ -23,6 +23,7 @@ COLUMNS = (
     "evidence_ids",
     "fingerprint",
     "location",
+    "records",
 )
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection"); a leading
 # single quote makes them show it as text. Resources and messages come from scanned systems, so any
@@ -61,6 +62,7 @@ def _row(finding: dict, checks: dict, control_titles: dict[str, str]) -> list[st
         JOIN.join(finding.get("evidence") or ()),
         finding.get("fingerprint"),
         location,
+        JOIN.join(finding.get("where") or ()),
     )
     return [neutralise(v) for v in row]
 
