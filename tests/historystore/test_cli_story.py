@@ -158,3 +158,12 @@ def test_history_without_a_store_says_so(tmp_path, capsys):
     assert "no history store here yet" in err and err.count("\n") == 1
     assert main(["history", "--store", "mysql://x@y/z"]) == 2
     assert "use a postgresql:// URL" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    assert main(["diff", str(garbage), str(garbage)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"vigil: error: {garbage}") and err.count("\n") == 1
+    other = tmp_path / "other.json"
+    other.write_text('{"runs": "no"}')
+    assert main(["diff", str(other), str(other)]) == 2
+    assert "neither a vigil results.json nor a SARIF 2.1.0 log" in capsys.readouterr().err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +9,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from vigil.errors import UserError
+from vigil.files import load_json
 from vigil.historystore.query import run_document
 from vigil.model import fingerprint
+from vigil.results import MAX_RESULTS_BYTES, read_results
 
 SARIF_KEY = "vigil/v1"  # vigil.render.sarif.FINGERPRINT_KEY
 _ERROR_PREFIX = "Evaluation error, vigil could not judge this (it counts as failing): "
@@ -29,12 +30,10 @@ def load_side(ref: str, store: Callable[[], Engine], target: str | None = None) 
 
 
 def load_file(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: not readable JSON: {exc}") from None
+    """A results.json (checked against its schema, like `vigil report` does) or a SARIF log."""
+    doc = load_json(path, path, MAX_RESULTS_BYTES)  # a regular file under a size cap, or a one-line error
     if isinstance(doc, dict) and "findings" in doc and "run" in doc:
-        return doc | {"source": str(path)}
+        return read_results(path) | {"source": str(path)}
     if (
         isinstance(doc, dict)
         and isinstance(doc.get("runs"), list)
