@@ -21,6 +21,7 @@ from vigil.historystore import open_store
 from vigil.historystore.query import previous_document, summaries
 from vigil.historystore.record import record_run
 from vigil.model import Evidence
+from vigil.ratchet import Pinned, gate_new_only
 from vigil.render import RenderContext, render
 from vigil.results import build_results
 from vigil.store import EvidenceStore
@@ -40,6 +41,7 @@ class RunOptions:
     mode: str = "scan"
     config_path: Path | str | None = None
     target_label: str = "default"
+    new_only: Pinned | None = None  # gate only on findings this pinned file does not accept
     wait_lock: float = 0.0  # seconds a run waits for another run to release the output folder
     # history store URL or file (None: OUT/history.sqlite, or $VIGIL_STORE; "none": no history)
     store: str | None = None
@@ -61,7 +63,9 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
         started = now()
         store = EvidenceStore(options.out_dir / "evidence")
         tasks = plan(config)
-        ctx = CollectContext(base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes)
+        ctx = CollectContext(
+            base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes, evidence_dir=store.root
+        )
         evidence = collect(tasks, ctx, store, config.concurrency, config.task_timeout)
         run_id = uuid.uuid4().hex
         kept = store.write_baseline(resolved_document(baseline), stage=True)
@@ -165,6 +169,8 @@ def finish(
         evidence_dir=evidence_dir,
         history=summaries(history, options.target_label) if history else [],
     )
+    if options.new_only is not None:
+        results["gate"] = gate_new_only(results, options.new_only, history)
     written = write_reports(results, out_dir, options.formats, previous)
     outdir.commit([*staged_files, *written])
     if history is not None:

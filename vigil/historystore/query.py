@@ -365,6 +365,44 @@ def _run_findings(
     return out
 
 
+def fixed_after(
+    engine: Engine, target: str, findings: Mapping[str, str], after: datetime | None, skip_run: str | None
+) -> set[str]:
+    """Of `findings` (fingerprint -> check id), those that some run of `target` finished after `after`
+    judged (its check ran) and did not find failing: fixed at least once since then."""
+    f, r, rc, rf = t.findings, t.runs, t.run_checks, t.run_findings
+    fixed: set[str] = set()
+    with reading(engine) as conn:
+        sid = conn.execute(select(t.series.c.id).where(t.series.c.name == target)).scalar()
+        if sid is None or not findings:
+            return fixed
+        runs = select(r.c.seq).where(r.c.series_id == sid)
+        if after is not None:
+            runs = runs.where(r.c.finished_at > utc(after))
+        if skip_run:
+            runs = runs.where(r.c.id != skip_run)
+        seqs = list(conn.execute(runs).scalars())
+        if not seqs:
+            return fixed
+        still_failing = (
+            select(rf.c.fingerprint)
+            .where(
+                rf.c.run_seq == rc.c.run_seq, rf.c.fingerprint == f.c.fingerprint, rf.c.status.in_(FAILING)
+            )
+            .exists()
+        )
+        fps = list(findings)
+        for i in range(0, len(fps), IN_CHUNK):
+            query = (
+                select(f.c.fingerprint)
+                .distinct()
+                .join(rc, and_(rc.c.check_id == f.c.check_id, rc.c.run_seq.in_(seqs)))
+                .where(f.c.series_id == sid, f.c.fingerprint.in_(fps[i : i + IN_CHUNK]), ~still_failing)
+            )
+            fixed.update(conn.execute(query).scalars())
+    return fixed
+
+
 def count_runs(engine: Engine) -> int:
     with reading(engine) as conn:
         return conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
