@@ -183,7 +183,11 @@ def _read_tokens(target: Mapping[str, Any], ctx: CollectContext) -> list[tuple[s
     return tokens
 
 
-@collector(name="jwt.tokens", kind="jwt.tokens", source="jwt", ttl=timedelta(hours=24))
+# fields vigil writes itself: file:line locations, hashes, verdicts and list positions, never token text
+PLAIN = ("where", "fingerprint", "signature_check", "weak_secret_entry", "file")
+
+
+@collector(name="jwt.tokens", kind="jwt.tokens", source="jwt", ttl=timedelta(hours=24), plain=PLAIN)
 def collect_tokens(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Read sample tokens (a file with one token per line, or an environment variable) and the
     service's JWKS: each token's header, lifetime claims, whether a weak secret from the bundled list

@@ -230,7 +230,7 @@ def _is_ip(host: str) -> bool:
         return False
 
 
-@collector(name="web.page", kind="web.page", source="urls", ttl=timedelta(hours=24))
+@collector(name="web.page", kind="web.page", source="urls", ttl=timedelta(hours=24), plain=("where",))
 def collect_page(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, Any]:
     """Fetch one URL as a browser would, without running scripts: every redirect hop, the response
     headers, each Set-Cookie's attributes (names and flags; values are described, never kept), HSTS,
