@@ -148,11 +148,21 @@ def _hosts_with_closed_ports(xml: bytes) -> set[str]:
     return replied
 
 
-def run_nmap(address: str, ports: str | None, args: list[str]) -> tuple[nmap.PortScanner, dict, float]:
-    scanner = nmap.PortScanner()
+def run_nmap(
+    address: str, ports: str | None, args: list[str], timeout: int = 0
+) -> tuple[nmap.PortScanner, dict, float]:
+    """Run nmap (killed after `timeout` seconds when given, so an abandoned scan leaves no process)."""
+    try:
+        scanner = nmap.PortScanner()
+    except nmap.PortScannerError as exc:
+        raise UserError(
+            f"nmap is not available: {str(exc).strip()} (install it: scripts/system-deps.sh)"
+        ) from None
     started = time.perf_counter()
     try:
-        result = scanner.scan(hosts=address, ports=ports, arguments=" ".join(args))
+        result = scanner.scan(hosts=address, ports=ports, arguments=" ".join(args), timeout=timeout)
+    except nmap.PortScannerTimeout:
+        raise UserError(f"nmap did not finish scanning {address} within {timeout} s") from None
     except nmap.PortScannerError as exc:
         raise UserError(f"nmap failed on {address}: {str(exc).strip()}") from None
     return scanner, result, time.perf_counter() - started
@@ -170,7 +180,11 @@ def collect_hosts(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, A
     args = nmap_arguments(target)
     if _is_ipv6(address):
         args.append("-6")
-    scanner, result, seconds = run_nmap(address, ports, args)
+    # one host cannot take longer than nmap's --host-timeout; a range scans hosts in parallel groups
+    # whose total nmap cannot bound, so there the run's task timeout (limits.task_timeout_seconds) rules
+    single = "/" not in address or address.endswith(("/32", "/128"))
+    timeout = int(target.get("host_timeout_seconds", 900)) + 60 if single else 0
+    scanner, result, seconds = run_nmap(address, ports, args, timeout)
     info = result.get("nmap", {})
     error_text = " ".join(info.get("scaninfo", {}).get("error", [])).strip()
     xml = scanner.get_nmap_last_output()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from vigil.collectors.hosts import nmap_arguments, validate_address, validate_ports
+from vigil.collectors.hosts import nmap_arguments, run_nmap, validate_address, validate_ports
 
 from vigil import registry
 from vigil.collect import CollectContext, Task, run_task
@@ -189,3 +189,10 @@ def test_ipv6_loopback_is_scanned_with_nmap_in_ipv6_mode():
     assert [(h["address"], [p["port"] for p in h["open_ports"]]) for h in evidence.data["hosts"]] == [
         ("::1", [port])
     ]
+
+
+def test_a_scan_past_its_time_is_stopped_and_named(tmp_path):
+    require_nmap()
+    # -T0 waits minutes between probes: the scan is killed at the timeout, not left running
+    with pytest.raises(UserError, match=r"nmap did not finish scanning 127.0.0.1 within 1 s"):
+        run_nmap("127.0.0.1", "1-1000", ["-sT", "-T0"], timeout=1)
