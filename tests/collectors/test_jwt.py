@@ -117,6 +117,15 @@ def test_a_malformed_line_is_a_problem_named_by_line_and_the_rest_loads(tmp_path
     assert evidence.data["tokens"][0]["signature_check"] == "not_checked"  # no JWKS configured
 
 
+def test_lines_copied_from_request_logs_keep_working(tmp_path):
+    (tmp_path / "captured.txt").write_text(
+        f"Authorization: Bearer {TOKENS['weak']}\nbearer {TOKENS['none']}\n"
+    )
+    evidence = collect({"path": "captured.txt"}, tmp_path)
+    assert [t["header"]["alg"] for t in evidence.data["tokens"]] == ["HS256", "none"]
+    assert evidence.problems == ()
+
+
 def test_a_token_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SHOP_API_TOKEN", TOKENS["weak"])
     evidence = collect({"token_env": "SHOP_API_TOKEN"}, tmp_path)
