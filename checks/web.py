@@ -37,6 +37,24 @@ TRACKING_DOMAINS = load_tracking_domains(
 )
 
 
+# lists, not a mapping: baseline parameters flatten nested mappings into dotted names
+LIST_PARAMS = {
+    "web.advertising_domains": sorted(d for d, c in TRACKING_DOMAINS.items() if c == "advertising"),
+    "web.tracking_domains": sorted(d for d, c in TRACKING_DOMAINS.items() if c == "tracking"),
+    "web.extra_advertising_domains": [],
+    "web.extra_tracking_domains": [],
+}
+
+
+def domain_categories(params: Mapping[str, Any]) -> dict[str, str]:
+    """{domain: category} from the shipped lists (or a baseline's replacement) and a baseline's extras."""
+    domains: dict[str, str] = {}
+    for category in ("tracking", "advertising"):  # a domain in both counts as advertising
+        for name in (f"web.{category}_domains", f"web.extra_{category}_domains"):
+            domains.update({str(d).lower().strip("."): category for d in params[name]})
+    return domains
+
+
 def listed(host: str, domains: Mapping[str, str]) -> tuple[str, str] | None:
     """(listed domain, category) when `host` is a listed domain or one of its subdomains."""
     labels = host.lower().strip(".").split(".")
@@ -262,20 +280,21 @@ def persistent_preferences(evidence: Mapping, params: Mapping) -> Iterator[Outco
     severity="high",
     domain="technical",
     needs=["web.page"],
-    params={"web.tracking_domains": dict(TRACKING_DOMAINS)},
+    params=LIST_PARAMS,
     references=WEB_REFERENCES,
     tags=["web", "cookies", "privacy"],
 )
 def third_party(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     """Cookies are not used for cross-site tracking: a cookie set for a domain outside the site (the
     URL's host, its parent domains and the URL's site_domains), or for a domain in the tracking list
-    (baselines/lists/tracking-domains.txt, or the parameter web.tracking_domains), fails, and so does a
-    page that makes the browser load scripts, pixels or frames from a listed domain.
+    (baselines/lists/tracking-domains.txt, as the parameters web.advertising_domains and
+    web.tracking_domains; add your own in web.extra_advertising_domains and web.extra_tracking_domains)
+    fails, and so does a page that makes the browser load scripts, pixels or frames from a listed domain.
 
     Remediation: remove the tag or pixel and the cookie it sets; if the vendor is needed, use a
     first-party, cookieless configuration and record it in the vendor list.
     """
-    domains = params["web.tracking_domains"]
+    domains = domain_categories(params)
     for page in evidence["web.page"]:
         clean = True
         for cookie in page["cookies"]:
@@ -319,7 +338,7 @@ def third_party(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     severity="high",
     domain="technical",
     needs=["web.page"],
-    params={"web.tracking_domains": dict(TRACKING_DOMAINS)},
+    params=LIST_PARAMS,
     references=WEB_REFERENCES,
     tags=["web", "privacy"],
 )
@@ -331,7 +350,7 @@ def ad_platforms(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     Remediation: remove the ad platform's tag, pixel and conversion integration; end the data flow in
     the vendor's settings as well.
     """
-    domains = params["web.tracking_domains"]
+    domains = domain_categories(params)
     for page in evidence["web.page"]:
         hosts = {host: f"the page loads {host}" for host in page["resource_hosts"]}
         for cookie in page["cookies"]:

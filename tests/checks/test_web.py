@@ -241,14 +241,28 @@ def test_ad_platforms_fail_by_loaded_tag_or_cookie_but_trackers_alone_do_not():
     }
 
 
-def test_the_tracking_list_is_a_baseline_parameter():
+def test_the_tracking_lists_are_baseline_parameters():
     ads = page(resources_=("pixel.adtech.example",))
-    own_list = {"web.tracking_domains": {"adtech.example": "advertising"}}
+    own_list = {"web.advertising_domains": ["adtech.example"]}
     assert (
         run("web.tracking.ad_platforms", [ads], **own_list)[f"https://{SITE} ad platform adtech.example"][0]
         == "fail"
     )
     assert run("web.tracking.ad_platforms", [ads])[f"https://{SITE}/"][0] == "pass"
+    # or extend the shipped lists rather than replace them
+    both = page("IDE=1; Domain=.doubleclick.net", resources_=("pixel.adtech.example", "cdn.tracky.example"))
+    extra = {
+        "web.extra_advertising_domains": ["adtech.example"],
+        "web.extra_tracking_domains": ["tracky.example"],
+    }
+    assert set(run("web.tracking.ad_platforms", [both], **extra)) == {
+        f"https://{SITE} ad platform adtech.example",
+        f"https://{SITE} ad platform doubleclick.net",
+    }
+    assert run("web.tracking.third_party", [both], **extra)[f"https://{SITE} loads cdn.tracky.example"] == (
+        "fail",
+        "the page loads cdn.tracky.example, a known tracking domain (tracky.example)",
+    )
 
 
 def test_the_shipped_tracking_list_parses_is_sorted_and_rejects_bad_lines():
