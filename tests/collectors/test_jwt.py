@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vigil import registry
 from vigil.collect import CollectContext, Task, run_task
+from vigil.config import load_config
+from vigil.errors import UserError
 from vigil.loopback import Servers
 from vigil.model import Evidence
 
@@ -157,3 +159,13 @@ def test_an_unreachable_jwks_or_missing_file_is_error_evidence(tmp_path):
     servers.stop()
     error = collect({"url": f"http://127.0.0.1:{port}/jwks"}, tmp_path).error
     assert error.startswith(f"JWKS http://127.0.0.1:{port}/jwks: ")
+
+
+def test_a_jwt_entry_without_tokens_or_jwks_is_refused_at_load(tmp_path):
+    (tmp_path / "vigil.yaml").write_text("sources:\n  jwt:\n    - name: api\n")
+    with pytest.raises(UserError) as raised:
+        load_config(tmp_path / "vigil.yaml")
+    assert str(raised.value).endswith(
+        "vigil.yaml:3: sources.jwt[0]: needs path (a token file), token_env (a variable holding a token) "
+        "or url (a JWKS), or several"
+    )
