@@ -37,6 +37,7 @@ def test_demo_has_pass_fail_and_manual_controls(demo_run):
     assert statuses["PP-ACCESS-AUTHORIZED-ONLY"] == "fail"
     assert statuses["PP-SECURITY-PROGRAM"] == "manual"
     assert doc["gate"]["passed"] is False
+    assert statuses["PP-TLS-IN-TRANSIT"] == "fail"  # the demo's legacy and expired TLS endpoints
     assert doc["scores"]["overall"]["coverage"] < 50  # honest: most of the policy is still manual
 
 
