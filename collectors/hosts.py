@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -148,16 +149,29 @@ def _hosts_with_closed_ports(xml: bytes) -> set[str]:
     return replied
 
 
+_local = threading.local()
+
+
+def _scanner() -> nmap.PortScanner:
+    """One python-nmap scanner per collection thread: making one runs `nmap -V` (about 20 ms), and a
+    scanner keeps the last scan's output, so threads must not share one."""
+    scanner = getattr(_local, "scanner", None)
+    if scanner is None:
+        try:
+            scanner = _local.scanner = nmap.PortScanner()
+        except nmap.PortScannerError as exc:
+            message = str(exc).strip()
+            raise UserError(
+                f"nmap is not available: {message} (install it: scripts/system-deps.sh)"
+            ) from None
+    return scanner
+
+
 def run_nmap(
     address: str, ports: str | None, args: list[str], timeout: int = 0
 ) -> tuple[nmap.PortScanner, dict, float]:
     """Run nmap (killed after `timeout` seconds when given, so an abandoned scan leaves no process)."""
-    try:
-        scanner = nmap.PortScanner()
-    except nmap.PortScannerError as exc:
-        raise UserError(
-            f"nmap is not available: {str(exc).strip()} (install it: scripts/system-deps.sh)"
-        ) from None
+    scanner = _scanner()
     started = time.perf_counter()
     try:
         result = scanner.scan(hosts=address, ports=ports, arguments=" ".join(args), timeout=timeout)
