@@ -206,7 +206,7 @@ def session_flags(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     allowed = set(params["web.session_samesite"])
     for page in evidence["web.page"]:
         for cookie in page["cookies"]:
-            if not cookie["session"]:
+            if not cookie["session"] or cookie.get("deletes"):
                 continue
             missing = [flag for flag in ("secure", "httponly") if not cookie[flag]]
             problems = [f"not {'HttpOnly' if f == 'httponly' else 'Secure'}" for f in missing]
@@ -251,7 +251,9 @@ def persistent_preferences(evidence: Mapping, params: Mapping) -> Iterator[Outco
     limit = params["web.cookie_max_days"]
     for page in evidence["web.page"]:
         for cookie in page["cookies"]:
-            if cookie["session"] or not cookie["persistent"] or not first_party(cookie_domain(cookie), page):
+            if cookie["session"] or not cookie["persistent"] or cookie.get("deletes"):
+                continue
+            if not first_party(cookie_domain(cookie), page):
                 continue
             resource = cookie_resource(page, cookie)
             days = cookie["lifetime_days"]

@@ -160,7 +160,7 @@ def _scanner() -> nmap.PortScanner:
         try:
             scanner = _local.scanner = nmap.PortScanner()
         except nmap.PortScannerError as exc:
-            message = str(exc).strip()
+            message = str(getattr(exc, "value", exc)).strip()
             raise UserError(
                 f"nmap is not available: {message} (install it: scripts/system-deps.sh)"
             ) from None
@@ -178,7 +178,7 @@ def run_nmap(
     except nmap.PortScannerTimeout:
         raise UserError(f"nmap did not finish scanning {address} within {timeout} s") from None
     except nmap.PortScannerError as exc:
-        raise UserError(f"nmap failed on {address}: {str(exc).strip()}") from None
+        raise UserError(f"nmap failed on {address}: {str(getattr(exc, 'value', exc)).strip()}") from None
     return scanner, result, time.perf_counter() - started
 
 

@@ -100,6 +100,8 @@ def parse_set_cookie(header: str, set_by: str, received_at: Any) -> dict[str, An
         "expires": expires.isoformat() if expires is not None else None,
         "max_age": max_age,
         "lifetime_days": lifetime_days,
+        # Max-Age=0 or an Expires in the past removes the cookie (a logout): nothing is stored
+        "deletes": lifetime_days is not None and lifetime_days <= 0,
         "value_length": len(value),
         "value_identifier_like": bool(IDENTIFIER.match(value)),
     }

@@ -274,3 +274,19 @@ def test_the_shipped_tracking_list_parses_is_sorted_and_rejects_bad_lines():
         assert names == sorted(names), f"keep the {category} block sorted"
     with pytest.raises(ValueError, match="tracking-domains.txt:2"):
         load_tracking_domains("# list\nexample.com ads\n")
+
+
+def test_a_cookie_being_deleted_is_not_judged_as_stored():
+    logout = page(
+        "session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "lang=; Max-Age=0",
+        "session=new; Secure; HttpOnly; SameSite=Lax",
+    )
+    assert [c["deletes"] for c in logout["cookies"]] == [True, True, False]
+    assert run("web.cookies.session_flags", [logout]) == {
+        f"https://{SITE} cookie session ({SITE})": (
+            "pass",
+            "session cookie session: Secure, HttpOnly, SameSite=Lax, temporary",
+        )
+    }
+    assert run("web.cookies.persistent_preferences", [logout]) == {}
