@@ -32,6 +32,6 @@ def build_demo(dest: Path, now: datetime | None = None) -> Path:
             continue
         name = item.name.replace(".template", "")
         (dest / name).write_text(fill_dates(item.read_text(encoding="utf-8"), now), encoding="utf-8")
-    demo_net.start(dest, now)  # loopback web sites, an FTP banner, a JWKS and tokens; ports into vigil.yaml
     start_demo_tls(dest, now)  # loopback TLS servers for the `tls:` block; their ports go into vigil.yaml
+    demo_net.start(dest, now)  # loopback web sites, an FTP banner, a JWKS and tokens; ports into vigil.yaml
     return dest / "vigil.yaml"
