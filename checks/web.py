@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
-from vigil.model import Outcome, fail, ok
+from vigil.model import Outcome, fail, not_applicable, ok
 from vigil.registry import check
 
 WEB_REFERENCES = (
@@ -115,7 +115,11 @@ def https_redirect(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
         check_url = page["http_redirect"]
         outcome = check_url["outcome"]
         resource = page["url"]
-        if outcome == "redirects_to_https":
+        if outcome == "not_checked":
+            yield not_applicable(
+                resource, "plain HTTP not checked (http_url: false in vigil.yaml)", cite=page
+            )
+        elif outcome == "redirects_to_https":
             yield ok(resource, f"{check_url['url']} redirects to {check_url['location']}", cite=page)
         elif outcome == "refused":
             yield ok(

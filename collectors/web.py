@@ -185,6 +185,8 @@ def fetch(url: str, tls: ssl.SSLContext, timeout: float, now: Any) -> dict[str, 
 def _plain_http_url(url: str, target: Mapping[str, Any]) -> str | None:
     if target.get("http_url"):
         return target["http_url"]
+    if target.get("http_url") is False:
+        return None
     parts = urlsplit(url)
     if parts.scheme == "http":
         return None  # the page itself is the plain-HTTP one
@@ -269,6 +271,8 @@ def collect_page(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, An
     redirect = (
         _check_redirect(plain, tls, timeout, now)
         if plain
+        else {"url": None, "status": None, "location": None, "outcome": "not_checked", "error": None}
+        if target.get("http_url") is False and parts.scheme == "https"
         else {
             "url": url,
             "status": page["hops"][0]["status"],

@@ -87,6 +87,9 @@ def test_redirect_to_https_or_refusal_passes_plain_http_fails_silence_is_error()
     )
     assert run(check, [page(redirect="redirects_to_http")])[f"https://{SITE}/"][0] == "fail"
     assert run(check, [page(redirect="unreachable")])[f"https://{SITE}/"][0] == "error"
+    assert run(check, [page(redirect="not_checked")]) == {
+        f"https://{SITE}/": ("not_applicable", "plain HTTP not checked (http_url: false in vigil.yaml)")
+    }
 
 
 @pytest.mark.parametrize(

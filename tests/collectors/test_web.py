@@ -163,3 +163,9 @@ def test_declared_session_cookie_names_replace_the_guess(sites):
     evidence = collect(good_target(sites, session_cookies=["lang"]), sites["folder"])
     flags = {c["name"]: c["session"] for c in evidence.data["cookies"]}
     assert flags == {"csrftoken": False, "session": False, "lang": True}
+
+
+def test_plain_http_can_be_left_unchecked_on_purpose(sites):
+    evidence = collect(good_target(sites, http_url=False), sites["folder"])
+    assert evidence.data["http_redirect"]["outcome"] == "not_checked"
+    assert evidence.data["hsts"]["max_age"] == 63072000  # the rest is judged as usual
