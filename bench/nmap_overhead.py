@@ -109,6 +109,8 @@ def main() -> int:
     paired = statistics.median(y - x for x, y in zip(alone, vigil, strict=True))
     print(f"  vigil overhead  {v - a:+.3f} s = {overhead:+.1f} % (target < 5 %)")
     print(f"  paired rounds   median difference {paired:+.3f} s = {paired / a * 100:+.1f} %")
+    best = (min(vigil) - min(alone)) / min(alone) * 100
+    print(f"  best rounds     {min(alone):.3f} s alone, {min(vigil):.3f} s through vigil: {best:+.1f} %")
     print(f"  vigil's own work per scan (no scan: parsing, redaction, store) {fixed * 1000:.1f} ms")
     print(f"    = {fixed / a * 100:.1f} % of the median scan (the figure load cannot blur)")
     print(f"  load average    {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
