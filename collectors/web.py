@@ -11,7 +11,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from vigil.errors import UserError
 from vigil.model import CollectContext
@@ -54,6 +54,13 @@ class _Resources(HTMLParser):
                 host = urlsplit(urljoin(self.base, value.strip())).hostname
                 if host:
                     self.hosts.add(host.lower())
+
+
+def without_query(url: str) -> str:
+    """A URL as evidence keeps it: redirects carry codes and tokens in their query (OAuth's code=,
+    session ids), so the query and fragment are dropped."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def parse_set_cookie(header: str, set_by: str, received_at: Any) -> dict[str, Any]:
@@ -166,11 +173,14 @@ def fetch(url: str, tls: ssl.SSLContext, timeout: float, now: Any) -> dict[str, 
         location = response.getheader("Location")
         hops.append(
             {
-                "url": current,
+                "url": without_query(current),
                 "status": response.status,
-                "location": urljoin(current, location) if location else None,
+                "location": without_query(urljoin(current, location)) if location else None,
                 "cookies": [
-                    {**parse_set_cookie(header, host, now), "where": f"{current} Set-Cookie #{n}"}
+                    {
+                        **parse_set_cookie(header, host, now),
+                        "where": f"{without_query(current)} Set-Cookie #{n}",
+                    }
                     for n, header in enumerate(response.headers.get_all("Set-Cookie") or [], start=1)
                 ],
             }
@@ -215,7 +225,7 @@ def _check_redirect(http_url: str, tls: ssl.SSLContext, timeout: float, now: Any
         return result
     location = response.getheader("Location")
     result["status"] = response.status
-    result["location"] = urljoin(http_url, location) if location else None
+    result["location"] = without_query(urljoin(http_url, location)) if location else None
     redirected = response.status in (301, 302, 303, 307, 308) and bool(location)
     if redirected and urlsplit(result["location"]).scheme == "https":
         result["outcome"] = "redirects_to_https"
