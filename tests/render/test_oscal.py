@@ -40,8 +40,8 @@ def test_demo_document_is_valid_oscal_and_tells_the_story(demo):
     training = by_control["PP-TRAINING-ANNUAL"]
     assert training.target.status.state.value == "not-satisfied"
     assert training.target.status.reason == "fail"
-    assert by_control["PP-FIREWALL"].remarks.startswith("Needs manual review")
-    assert by_control["PP-FIREWALL"].target.status.state.value == "not-satisfied"
+    assert by_control["PP-PRIVACY-NOTICE-PUBLISHED"].remarks.startswith("Needs manual review")
+    assert by_control["PP-PRIVACY-NOTICE-PUBLISHED"].target.status.state.value == "not-satisfied"
     # finding -> observation -> evidence file, each link resolvable
     observations = {o.uuid: o for o in result.observations}
     related = [observations[r.observation_uuid] for r in training.related_observations]
