@@ -54,6 +54,8 @@ _DESCRIBES = frozenset(
         "format", "label", "description", "url", "uri", "endpoint", "kms", "manager", "store", "vault",
         "strength", "complexity", "reuse", "prevention", "hint", "question", "fingerprint", "field",
         "fields", "id", "ids", "report", "flag", "active", "ttl", "lifetime", "duration", "level",
+        "check", "checked", "verified", "verification", "valid", "validity", "result", "outcome",
+        "entry", "index", "position", "line", "row", "source", "origin", "location", "where",
     }
 )  # fmt: skip
 # `aws_access_key_id` ends in `id` but the key id is itself credential material
@@ -174,6 +176,19 @@ def _candidates(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+_FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?P<ext>[A-Za-z][A-Za-z0-9]{0,5})")
+
+
+def _is_location(key: str, sep: str, value: str) -> bool:
+    """`tokens.txt:12`, `secrets.csv:[3]` name a line of a file, not a secret: the 'key' is a file name
+    whose extension is no secret word (`db.password: 1234` stays a secret)."""
+    value = value.rstrip(").,;")  # a citation inside prose: "(auth.log:72)", "see a.csv:3, b.csv:4"
+    if sep.strip() != ":" or not (value.isdigit() or (value[:1] == "[" and value[1:-1].isdigit())):
+        return False
+    name = _FILE_NAME.fullmatch(key)
+    return name is not None and key_class(name["ext"]) == 0
+
+
 def redact_text(text: str) -> tuple[str, int]:
     names = _candidates(text)
     if not names:
@@ -185,8 +200,8 @@ def redact_text(text: str) -> tuple[str, int]:
         kind = m.lastgroup
         if kind == "pair":
             key, value = m["key"], m["value"]
-            if value.rstrip(").]}").isdigit() and _FILE_NAME.search(key):
-                return m[0]  # auth.log:72, secrets.yaml:3: a file and its line, the citation of a finding
+            if _is_location(key, m["sep"], value):
+                return m[0]
             verdict = key_class(key)
             bare = value.strip("\"'")
             if verdict == 2 or (verdict == 1 and high_entropy(bare)):
@@ -212,12 +227,6 @@ def redact_text(text: str) -> tuple[str, int]:
     return _combined(names).sub(replace, text), count
 
 
-# a key that ends in a file extension names a file; a number after it is a line (see redact_text)
-_FILE_NAME = re.compile(
-    r"\.(?:log|txt|csv|tsv|json|jsonl|ndjson|gz|zip|xml|xlsx|xlsm|yaml|yml|toml|ini|cfg|conf|md|html|py|js|"
-    r"ts|go|java|rb|sh|tf|sql)$",
-    re.I,
-)
 _DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 
 
