@@ -55,6 +55,8 @@ def parse_bool(value: Any, _opts: Options) -> bool:
 
 
 def _scalar_text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():
@@ -153,6 +155,7 @@ class RecordType:
 
 
 Row = tuple[str, Any]  # (where, raw mapping), or (where, ReadError) for a row that could not be read
+CHECKED = object()  # key in a raw row whose cells were already checked for size and encoding
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +182,14 @@ def _format(target: Mapping[str, Any], ctx: CollectContext) -> str:
 
 
 def _csv_rows(fh: BinaryIO, shown: str, delimiter: str, opts: Options) -> tuple[list[str], Iterator[Row]]:
-    # surrogateescape keeps a byte that is not UTF-8 in its row, so only that row is lost
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    data = fh.read()
+    try:
+        text, clean = data.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        # surrogateescape keeps a byte that is not UTF-8 in its row, so only that row is lost
+        text, clean = data.decode("utf-8-sig", errors="surrogateescape"), False
+    del data
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, [])
     except csv.Error as exc:
@@ -202,15 +210,19 @@ def _csv_rows(fh: BinaryIO, shown: str, delimiter: str, opts: Options) -> tuple[
                 continue
             if not cells:
                 continue  # a blank line
+            joined = "\x00".join(cells)
             # csv skips blank lines silently, so a row's first line is where it ends less the line
             # breaks inside its quoted cells, not the line after the previous row
-            breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells if c)
+            breaks = 0
+            if "\n" in joined or "\r" in joined:
+                breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells if c)
             where = f"{shown}:{reader.line_num - breaks}"
-            problem = _cells_problem(cells, opts)
+            problem = _cells_problem(cells, joined, clean, opts)
             if problem:
                 yield where, ReadError(problem)
                 continue
             raw: dict[Any, Any] = dict(zip(header, cells, strict=False))
+            raw[CHECKED] = True
             if len(cells) > width:
                 raw[None] = cells[width:]
             yield where, raw
@@ -218,14 +230,14 @@ def _csv_rows(fh: BinaryIO, shown: str, delimiter: str, opts: Options) -> tuple[
     return header, rows()
 
 
-def _cells_problem(cells: list[str], opts: Options) -> str | None:
-    longest = max(map(len, cells), default=0)
+def _cells_problem(cells: list[str], joined: str, clean: bool, opts: Options) -> str | None:
+    longest = max(map(len, cells), default=0) if len(joined) > opts.max_cell else 0
     if longest > opts.max_cell:
         return (
             f"a cell of {longest} characters is over the limit of {opts.max_cell} "
             "(raise max_cell_chars for this source)"
         )
-    match = NOT_UTF8.search("\x00".join(cells))
+    match = None if clean else NOT_UTF8.search(joined)
     if match:
         return f"byte 0x{ord(match.group()) - 0xDC00:02x} is not UTF-8; export the file as UTF-8"
     return None
@@ -361,10 +373,11 @@ def _record(
     errors: list[str] = []
     if None in raw:  # the surplus cells of a row longer than the header
         errors.append(f"{len(raw[None])} more cell(s) than the header has")
+    checked = CHECKED in raw
     for f in kind.fields:
         column = columns[f.name]
         value = raw.get(column)
-        if isinstance(value, str):
+        if type(value) is str and not checked:
             if len(value) > opts.max_cell:
                 errors.append(f"{column}: {len(value)} characters is over the limit of {opts.max_cell}")
                 continue
