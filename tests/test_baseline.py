@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from vigil import registry
 from vigil.baseline import load_baseline
 from vigil.errors import UserError
+from vigil.evaluate import effective_checks
 
 TRAINING_CONTROL = """\
   - id: PP-TRAINING-ANNUAL
@@ -101,6 +103,9 @@ def test_shipped_privacy_policy_baseline():
     assert len(baseline.controls) == 64
     assert len({c.id for c in baseline.controls}) == 64
     assert baseline.parameters["training.max_age_days"] == 365
+    assert baseline.parameters["tls.min_version"] == "1.2"  # a string: "1.2", not the float 1.2
+    assert baseline.parameters["network.allowed_ports"] == [80, 443]
+    assert baseline.parameters["jwt.max_lifetime_minutes"] == 60
     # the records checks' deadlines, as the policy states them
     assert baseline.parameters["dsr.max_business_days"] == 5
     assert baseline.parameters["dsr.early_deletion_working_days"] == 15
@@ -113,6 +118,8 @@ def test_shipped_privacy_policy_baseline():
     assert training.domain == "administrative"
     assert training.quote in baseline.policy_text
     assert controls["PP-ACCESS-AUTHORIZED-ONLY"].checks[0] == "records.personnel.access_only_active"
+    assert "jwt.tokens.unforgeable" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert controls["PP-FIREWALL"].checks == ("hosts.ports.unexpected_open", "hosts.ports.risky_service")
     assert controls["PP-BACKGROUND-CHECK"].checks == ("records.background_checks.before_access",)
     # controls without a check carry what the auditor does by hand
     assert all(c.manual_procedure for c in baseline.controls if not c.checks)
@@ -126,6 +133,12 @@ def test_child_extends_a_shipped_baseline_by_name(family):
     child = load_baseline(family.parent.parent / "acme.yaml")
     assert child.chain == ("acme", "privacy-policy")
     assert child.version == "2"
+    assert child.parameters == {
+        **load_baseline("privacy-policy").parameters,  # inherited, then overridden
+        "training.max_age_days": 180,
+        "training.courses": ["Privacy basics"],
+    }
+    assert child.parameters["tls.min_version"] == "1.2"  # inherited from the shipped baseline
     assert child.parameters["training.max_age_days"] == 180
     assert child.parameters["training.courses"] == ["Privacy basics"]
     assert child.parameters["pentest.max_age_days"] == 365  # inherited
@@ -143,6 +156,11 @@ def test_grandchild_inherits_through_a_relative_path(family):
     assert grand.chain == ("acme-eu", "acme", "privacy-policy")  # child first
 
     # parameters: the nearest baseline wins, the rest are inherited
+    assert grand.parameters == {
+        **shipped.parameters,
+        "training.max_age_days": 90,
+        "training.courses": ["Privacy basics"],
+    }
     assert grand.parameters["training.max_age_days"] == 90
     assert grand.parameters["training.courses"] == ["Privacy basics"]
     assert grand.parameters["dsr.max_business_days"] == shipped.parameters["dsr.max_business_days"]
@@ -165,8 +183,13 @@ def test_grandchild_inherits_through_a_relative_path(family):
 
     # waivers accumulate, ancestors first, each remembering where it was written
     assert [w.data["id"] for w in grand.waivers] == ["W-ACME-1", "W-EU-1"]
-    assert grand.waivers[0].where.startswith(f"{family.parent.parent.resolve() / 'acme.yaml'}:")
-    assert grand.waivers[1].where.startswith(f"{family.resolve()}:")
+    # outside the working directory (no config folder given) a file is named by its name, never by an
+    # absolute path
+    assert grand.waivers[0].where.startswith("acme.yaml:")
+    assert grand.waivers[1].where.startswith("acme-eu.yaml:")
+    rooted = load_baseline(family, root=family.parent.parent)
+    assert [w.where.split(":")[0] for w in rooted.waivers] == ["acme.yaml", "eu/acme-eu.yaml"]
+    assert rooted.shown == "eu/acme-eu.yaml"
     assert grand.warn_days == 30  # inherited from acme.yaml
 
 
@@ -185,14 +208,14 @@ def test_parameter_location_points_at_its_own_line(tmp_path):
         "      training.max_age_days: 30\n",
     )
     baseline = load_baseline(path)
-    assert baseline.where[("parameters", "training.scope")].startswith(f"{path}:5: ")
+    assert baseline.where[("parameters", "training.scope")].startswith(f"{path.name}:5: ")
     where = baseline.where[("checks", "records.training.annual_completion", "training.max_age_days")]
-    assert where == (f"{path}:10: checks.records.training.annual_completion.params.training.max_age_days")
+    assert where == (
+        f"{path.name}:10: checks.records.training.annual_completion.params.training.max_age_days"
+    )
     # the parent's parameter is still located in the parent's file
     assert ":" in baseline.where[("parameters", "training.max_age_days")]
-    assert baseline.where[("parameters", "training.max_age_days")].startswith(
-        str(load_baseline("privacy-policy").path)
-    )
+    assert baseline.where[("parameters", "training.max_age_days")].startswith("privacy-policy.yaml:")
 
 
 def test_extends_cycle_is_a_user_error(tmp_path):
@@ -222,7 +245,7 @@ def test_missing_policy_file_names_its_line(tmp_path):
     )
     with pytest.raises(UserError) as exc:
         load_baseline(path)
-    assert str(exc.value).startswith(f"{path}:4: policy.file: no such file")
+    assert str(exc.value).startswith(f"{path.name}:4: policy.file: no such file")
     assert "notice.txt" in str(exc.value)
 
 
@@ -243,7 +266,7 @@ def test_duplicate_control_id_names_the_second_line(tmp_path):
     with pytest.raises(UserError) as exc:
         load_baseline(path)
     second = 3 + TRAINING_CONTROL.count("\n")
-    assert str(exc.value) == f"{path}:{second}: controls[1].id: duplicate control 'PP-TRAINING-ANNUAL'"
+    assert str(exc.value) == f"{path.name}:{second}: controls[1].id: duplicate control 'PP-TRAINING-ANNUAL'"
 
 
 def test_excluding_a_control_that_is_not_inherited_names_the_line(tmp_path):
@@ -251,7 +274,7 @@ def test_excluding_a_control_that_is_not_inherited_names_the_line(tmp_path):
         tmp_path / "acme.yaml",
         "name: acme\nextends: privacy-policy\nexclude_controls:\n  - PP-FIREWALL\n  - PP-FIREWAL\n",
     )
-    with pytest.raises(UserError, match=rf"^{path.resolve()}:5: exclude_controls\[1\]: no inherited"):
+    with pytest.raises(UserError, match=rf"^{path.name}:5: exclude_controls\[1\]: no inherited"):
         load_baseline(path)
 
 
@@ -266,3 +289,15 @@ def test_a_baseline_must_be_a_mapping(tmp_path):
     path = _write(tmp_path / "list.yaml", "- name: acme\n")
     with pytest.raises(UserError, match=r":1: a baseline is a mapping"):
         load_baseline(path)
+
+
+def test_a_parameter_too_large_for_the_code_is_a_user_error_naming_its_line(tmp_path):
+    registry.load_plugins()
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        "name: acme\nextends: privacy-policy\nparameters:\n  training.max_age_days: 99999999999999999999\n"
+    )
+    with pytest.raises(
+        UserError, match=r"acme.yaml:4: parameters.training.max_age_days: parameter .* must be int between"
+    ):
+        effective_checks(load_baseline(str(path)))

@@ -33,15 +33,20 @@ def test_demo_has_pass_fail_and_manual_controls(demo_run):
     statuses = {c["id"]: c["status"] for c in doc["controls"]}
     assert statuses["PP-INCIDENT-RESPONSE"] == "pass"  # the attested security plan
     assert statuses["PP-TRAINING-ANNUAL"] == "fail"
-    assert statuses["PP-FIREWALL"] == "manual"
+    # the demo's network: an FTP server left open, an unsigned and a weakly signed token
+    assert statuses["PP-FIREWALL"] == "fail"
+    assert statuses["PP-ACCESS-AUTHORIZED-ONLY"] == "fail"
+    assert statuses["PP-SECURITY-PROGRAM"] == "manual"
     assert doc["gate"]["passed"] is False
-    assert doc["scores"]["overall"]["coverage"] < 50  # honest: most of the policy is still manual
+    assert statuses["PP-TLS-IN-TRANSIT"] == "fail"  # the demo's legacy and expired TLS endpoints
+    assert doc["scores"]["overall"]["coverage"] < 90  # honest: part of the policy is still manual
 
 
 def test_demo_broken_row_is_an_error_finding_and_the_rest_loads(demo_run):
     doc = json.loads((demo_run / "results.json").read_text())
     errors = [f for f in doc["findings"] if f["status"] == "error"]
-    assert {f["resource"] for f in errors} == {"training.csv:9"}
+    assert {tuple(f["where"]) for f in errors} == {("training.csv:9",)}
+    assert {f["resource"].split("#row-")[0] for f in errors} == {"training.csv"}
     assert "31/02/2026" in errors[0]["message"]
     people = {f["resource"] for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"}
     assert {"person:e1001", "person:e1002", "person:e1008"} <= people
@@ -118,9 +123,10 @@ def test_gate_exit_codes(org, tmp_path, capsys):
     out = str(tmp_path / "o")
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json"]) == 1
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json", "--fail-on", "none"]) == 0
+    # the demo's unsigned and weakly signed tokens are critical findings
     assert (
         main(["scan", "--config", str(org), "--output", out, "--format", "json", "--fail-on", "critical"])
-        == 0
+        == 1
     )
     only = "records.personnel.access_only_active"
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json", "--only", only]) == 0
@@ -173,6 +179,8 @@ def test_unreadable_record_file_is_error_evidence_and_the_run_completes(org, tmp
     training = [f for f in doc["findings"] if f["check_id"] == "records.training.annual_completion"]
     assert [f["status"] for f in training] == ["error"]
     assert "training.csv: file not found" in training[0]["message"]
+    access = [f["status"] for f in doc["findings"] if f["check_id"] == "records.personnel.access_only_active"]
+    assert access and set(access) == {"pass"}
     # the other sources are still judged: the attested security plan passes
     plan = {c["id"]: c["status"] for c in doc["controls"]}["PP-INCIDENT-RESPONSE"]
     assert plan == "pass"
@@ -210,7 +218,7 @@ def test_report_rerenders_from_results_without_collecting(demo_run, tmp_path, ca
     rows = list(csv.DictReader((tmp_path / "findings.csv").open(encoding="utf-8-sig")))
     assert len(rows) == len(_findings(demo_run / "results.json"))
     assert main(["report", str(tmp_path / "findings.csv")]) == 2
-    assert "not a readable results.json" in capsys.readouterr().err
+    assert "invalid JSON" in capsys.readouterr().err
 
 
 def test_report_can_leave_fixed_findings_out_of_sarif(tmp_path):

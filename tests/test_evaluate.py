@@ -296,14 +296,14 @@ def test_override_of_the_wrong_type_names_file_and_line(tmp_path):
     with pytest.raises(UserError) as exc:
         evaluate(baseline, [roster(), training()], AS_OF)
     assert str(exc.value) == (
-        f"{path}:12: checks.records.training.annual_completion.params.training.max_age_days: "
+        f"{path.name}:12: checks.records.training.annual_completion.params.training.max_age_days: "
         "parameter training.max_age_days of records.training.annual_completion must be int, not 'a year'"
     )
 
 
 def test_shared_parameter_of_the_wrong_type_names_file_and_line(tmp_path):
     path = _write(tmp_path, BASELINE.replace("    max_age_days: 365\n", "    courses: Privacy basics\n"))
-    with pytest.raises(UserError, match=rf"^{path}:5: parameters.training.courses: .* must be list"):
+    with pytest.raises(UserError, match=rf"^{path.name}:5: parameters.training.courses: .* must be list"):
         evaluate(load_baseline(path), [roster(), training()], AS_OF)
 
 
@@ -319,7 +319,7 @@ def test_unknown_parameter_names_file_line_and_the_known_ones(tmp_path):
     with pytest.raises(UserError) as exc:
         evaluate(load_baseline(path), [roster(), training()], AS_OF)
     message = str(exc.value)
-    assert message.startswith(f"{path}:11: ")
+    assert message.startswith(f"{path.name}:11: ")
     assert "has no parameter 'training.max_age'" in message
     assert "training.max_age_days" in message
 
@@ -342,6 +342,72 @@ def test_same_inputs_give_identical_findings(baseline):
     assert [replace(f, message="") for f in later.findings] == [
         replace(f, message="") for f in first.findings
     ]
+
+
+def _with_where(records: list[dict], file: str) -> list[dict]:
+    return [dict(r, where=f"{file}:{line}") for line, r in enumerate(records, start=2)]
+
+
+def test_findings_over_several_documents_cite_the_one_they_rest_on(baseline):
+    east = roster(data=_with_where(PEOPLE[:1], "hr/east.csv"), target="hr/east.csv")
+    west = roster(data=_with_where(PEOPLE[1:], "hr/west.csv"), target="hr/west.csv")
+    old = training(data=_with_where(TRAINING[:1], "lms/2025.csv"), target="lms/2025.csv")
+    new = training(data=_with_where(TRAINING[1:], "lms/2026.csv"), target="lms/2026.csv")
+    assert len({east.sha256, west.sha256, old.sha256, new.sha256}) == 4
+    result = evaluate(baseline, [east, west, old, new], AS_OF)
+    cites = {(f.check_id, f.resource): (f.evidence, f.where) for f in result.findings}
+
+    # e1001 is on the east roster, trained per the 2025 export; e1002 is on the west one, 2026 export
+    assert cites[("records.training.annual_completion", "person:e1001")] == (
+        (east.sha256, old.sha256),
+        ("hr/east.csv:2", "lms/2025.csv:2"),
+    )
+    assert cites[("records.training.annual_completion", "person:e1002")] == (
+        (west.sha256, new.sha256),
+        ("hr/west.csv:2", "lms/2026.csv:2"),
+    )
+    assert cites[("records.personnel.access_only_active", "person:e1005")] == (
+        (west.sha256,),
+        ("hr/west.csv:3",),
+    )
+    # a training record of someone not on any roster cites only the export that holds it
+    assert cites[("records.training.known_people", "person:x9999")] == ((new.sha256,), ("lms/2026.csv:3",))
+    assert result.evidence_sets == {}  # every outcome of these checks cites its own items
+
+
+def test_an_outcome_without_cite_refers_to_its_evidence_set_once(tmp_path, monkeypatch):
+    from vigil.model import ok
+    from vigil.registry import check
+
+    # registered for this test only: the registry is restored afterwards
+    monkeypatch.setattr(registry.checks, "_items", dict(registry.checks._items))
+    monkeypatch.setattr(registry.checks, "_origin", dict(registry.checks._origin))
+
+    @check(
+        id="test.cite.whole_roster",
+        title="The roster is judged as a whole",
+        severity="low",
+        domain="administrative",
+        needs=["records.personnel"],
+    )
+    def whole_roster(evidence, params):
+        """Judges the whole roster; cites nothing in particular."""
+        for person in evidence["records.personnel"]:
+            yield ok(f"person:{person['id']}", "seen")
+        yield ok("roster", "a copy is not traceable", cite=dict(evidence["records.personnel"][0]))
+
+    text = BASELINE.replace(
+        "checks: [records.personnel.access_only_active]", "checks: [test.cite.whole_roster]"
+    )
+    east, west = roster(target="hr/east.csv", data=PEOPLE[:1]), roster(target="hr/west.csv", data=PEOPLE[1:])
+    result = evaluate(load_baseline(_write(tmp_path, text)), [east, west, training()], AS_OF)
+    mine = [f for f in result.findings if f.check_id == "test.cite.whole_roster"]
+    assert len(mine) == 4
+    [set_id] = result.evidence_sets
+    assert set_id.startswith("set:")
+    assert result.evidence_sets[set_id] == tuple(sorted((east.sha256, west.sha256)))
+    assert {f.evidence for f in mine} == {(set_id,)}
+    assert all(f.where == () for f in mine)
 
 
 OPTIONAL = """\

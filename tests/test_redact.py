@@ -244,3 +244,146 @@ def test_arn_segments_named_secret_are_resource_ids_not_secrets():
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"
     assert redact_text(arn) == (arn, 0)
     assert redact_text("export DB_PASSWORD=hunter2") == (f"export DB_PASSWORD={MASK}", 1)
+
+
+GOOGLE_KEY = "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
+PEM_NO_END = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACD2mJXy"
+)
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("pass=hunter2 user=ada", "hunter2"),
+        ("passphrase: correct-horse", "correct-horse"),
+        ("secret_key=wJalrXUtnFEMI", "wJalrXUtnFEMI"),
+        ("dbpassword=Tr0ub4dor", "Tr0ub4dor"),
+        ("DBPassword: Tr0ub4dor", "Tr0ub4dor"),
+        ("token_value='abc def'", "abc def"),
+        ("curl -H 'Authorization: Basic YWRhOmh1bnRlcjI=' https://x", "YWRhOmh1bnRlcjI="),
+        ("Authorization: Basic YWRhOmh1bnRlcjI=", "YWRhOmh1bnRlcjI="),
+        ("sent Basic YWRhOmh1bnRlcjI= upstream", "YWRhOmh1bnRlcjI="),
+        (f"maps key {GOOGLE_KEY} in app.js", GOOGLE_KEY),
+        (f"leaked:\n{PEM_NO_END}", "QyNTUxOQAAACD2mJXy"),
+        ("webhook https://hooks.slack.com/services/T0001/B0002/XXXXXXXXXXXXXXXXXXXXXXXX", "XXXXXXXXXXXX"),
+        ("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "AbCdEfGhIjKlMnOpQrStUvWx"),
+        ("charge with sk_live_4eC39HqLyjWDarjtT1zdp7dc", "4eC39HqLyjWDarjtT1zdp7dc"),
+        ("github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnopqrstuvwxyz"),
+        ("NPM_TOKEN npm_abcdefghijklmnopqrstuvwxyz0123456789", "npm_abcdefghijklmnopqrstuvwxyz0123456789"),
+        ("glpat-abcdefghij0123456789 in ci", "glpat-abcdefghij0123456789"),
+        ("signing_key=9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c", "9f8a7c6b5d4e3f2a1b0c9d8e7f6a5b4c"),
+    ],
+)
+def test_wider_secret_forms_are_masked_in_text(text, secret):
+    redacted, count = redact_text(text)
+    assert secret not in redacted, redacted
+    assert MASK in redacted and count >= 1
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "credentials",
+        "password_hash",
+        "secretKey",
+        "private_key_pem",
+        "token_value",
+        "dbpassword",
+        "secret_key",
+        "passphrase",
+        "pass",
+        "X-Api-Key",
+        "clientSecret",
+        "aws_secret_access_key",
+        "connection_string",
+    ],
+)
+def test_secret_keys_are_matched_by_their_words(key):
+    assert redact({key: "s3cr3t-value"}) == ({key: MASK}, 1)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("password_last_used", "2026-11-01T08:00:00+00:00"),
+        ("password_last_changed", "N/A"),
+        ("token_expiry", "in 3 days"),
+        ("secret_name", "prod/db"),
+        ("secret_arn", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf"),
+        ("passport_number", "X1234567"),
+        ("compass", "north"),
+        ("author", "Ada Okafor"),
+        ("kms_key", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab"),
+        ("key", "department"),
+        ("signature_version", "v4"),
+        ("password_policy", "min 14 characters"),
+    ],
+)
+def test_keys_that_describe_or_only_resemble_secrets_are_kept(key, value):
+    assert redact({key: value}) == ({key: value}, 0)
+
+
+def test_high_entropy_value_beside_a_key_that_may_name_a_secret_is_masked():
+    doc = {"key": "Zx8Qp2Lm9Rt4Vb7Nc1Kd6Fh3Jg5Ws0Ya", "salt": "aaaaaaaaaaaaaaaaaaaa", "seed": "short"}
+    redacted, count = redact(doc)
+    assert redacted == {"key": MASK, "salt": "aaaaaaaaaaaaaaaaaaaa", "seed": "short"}
+    assert count == 1
+
+
+def test_a_value_named_by_a_secret_name_field_is_masked():
+    env = [
+        {"name": "DB_PASSWORD", "value": "hunter2"},
+        {"Name": "LOG_LEVEL", "Value": "debug"},
+        {"ParameterKey": "ApiToken", "ParameterValue": "abc"},
+    ]
+    redacted, count = redact(env)
+    assert redacted == [
+        {"name": "DB_PASSWORD", "value": MASK},
+        {"Name": "LOG_LEVEL", "Value": "debug"},
+        {"ParameterKey": "ApiToken", "ParameterValue": MASK},
+    ]
+    assert count == 2
+
+
+def test_numbers_under_secret_keys_are_masked_and_other_numbers_kept():
+    assert redact({"pin_code": 1234, "password": 123456, "port": 5432}) == (
+        {"pin_code": 1234, "password": MASK, "port": 5432},
+        1,
+    )
+
+
+def test_fields_a_collector_declares_plain_are_not_scanned_and_the_rest_are():
+    record = {"where": "people.csv:7", "note": "pass=hunter2", "token": "x"}
+    redacted, count = redact([record], plain=("where", "token"))
+    assert redacted == [{"where": "people.csv:7", "note": f"pass={MASK}", "token": "x"}]
+    assert count == 1
+
+
+def test_unchanged_data_is_returned_as_is_and_changed_data_is_a_copy():
+    clean = [{"id": "e1", "name": "Ada"}]
+    assert redact(clean)[0] is clean
+    dirty = [{"id": "e1", "note": "password=x"}]
+    out, _ = redact(dirty)
+    assert out is not dirty and dirty[0]["note"] == "password=x"
+
+
+def test_a_secret_inside_a_non_secret_pair_value_is_still_found():
+    redacted, count = redact_text(f"session={JWT} next=/home")
+    assert JWT not in redacted and redacted.endswith(" next=/home") and count == 1
+
+
+@pytest.mark.parametrize("text", ["tokens.txt:2", "secrets.csv:[3]", "see passwords.xlsx:14 for the row"])
+def test_a_file_and_line_is_a_location_not_a_secret(text):
+    assert redact_text(text) == (text, 0)
+
+
+def test_a_dotted_secret_key_with_a_numeric_value_is_still_a_secret():
+    assert redact_text("db.password: 1234") == ("db.password: [REDACTED]", 1)
+
+
+def test_a_key_naming_the_verdict_about_a_secret_is_not_masked():
+    doc = {"signature_check": "verified", "password_valid": "no", "signature": "c2lnbmF0dXJl"}
+    assert redact(doc)[0] == {"signature_check": "verified", "password_valid": "no", "signature": MASK}

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from vigil.model import Control, Finding, Waiver
-from vigil.scoring import check_statuses, gate, score_control, score_run, worst
+from vigil.scoring import ControlResult, check_statuses, gate, score_control, score_run, worst
+from vigil.waivers import apply_waivers
 
 
 def _control(cid: str, checks: tuple[str, ...], domain: str = "administrative", weight: float = 1.0):
@@ -61,7 +64,7 @@ def test_worst_status_precedence(statuses, expected):
     assert worst(statuses) == expected
 
 
-def test_check_status_is_its_worst_finding_and_a_waived_one_counts_as_pass():
+def test_check_status_is_its_worst_finding_and_a_waived_one_is_waived_not_pass():
     findings = [
         _finding("a", "pass", resource="person:e1001"),
         _finding("a", "fail", resource="person:e1002", waiver=WAIVER),
@@ -70,7 +73,7 @@ def test_check_status_is_its_worst_finding_and_a_waived_one_counts_as_pass():
         _finding("b", "fail", resource="person:e1002"),
         _finding("c", "not_applicable", resource="evidence:records.personnel"),
     ]
-    assert check_statuses(findings) == {"a": "pass", "b": "fail", "c": "not_applicable"}
+    assert check_statuses(findings) == {"a": "waived", "b": "fail", "c": "not_applicable"}
 
 
 @pytest.mark.parametrize(
@@ -154,12 +157,24 @@ def test_score_is_none_when_nothing_is_scoreable():
     }
 
 
-def test_waived_failure_raises_the_score():
-    control = _control("PP-TRAINING", ("a",))
-    fail = [_finding("a", "fail")]
-    waived = [_finding("a", "fail", waiver=WAIVER)]
-    assert score_control(control, check_statuses(fail)).score == 0.0
-    assert score_control(control, check_statuses(waived)).score == 1.0
+def test_waived_failure_leaves_the_pass_ratio_and_coverage_but_never_passes():
+    control = _control("PP-TRAINING", ("a", "b"))
+    fail = [_finding("a", "fail"), _finding("b", "pass")]
+    waived = [_finding("a", "fail", waiver=WAIVER), _finding("b", "pass")]
+    assert score_control(control, check_statuses(fail)) == ControlResult("fail", 0.5, 2, 2)
+    # the waived check is neither a pass nor judged: the score rests on b alone, coverage on b alone
+    assert score_control(control, check_statuses(waived)) == ControlResult("waived", 1.0, 1, 1)
+    only_waived = [_finding("a", "fail", waiver=WAIVER)]
+    result = score_control(_control("PP-X", ("a",)), check_statuses(only_waived))
+    assert result.status == "waived" and result.score is None and result.applicable == 0
+
+
+def test_an_error_is_never_waived_even_by_a_glob_on_every_check():
+    broad = replace(WAIVER, scope="check", resource=None)
+    findings = [_finding("a", "error", resource="evidence:records.training:lms.csv")]
+    out, matched = apply_waivers(findings, [broad])
+    assert out[0].waiver is None and matched[broad.id] == 0
+    assert gate(out, "high")["passed"] is False
 
 
 FINDINGS = [

@@ -121,8 +121,9 @@ def test_missing_index_is_a_user_error(tmp_path):
 @pytest.mark.parametrize(
     "text, problem",
     [
-        ("{not json", "unreadable evidence index"),
-        ('{"schema_version": 1}', "unreadable evidence index"),
+        ("{not json", "invalid JSON"),
+        ('{"schema_version": 1}', "not a vigil evidence index"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('{"entries": [{"id": "abc"}]}', r"entries\[0\]: malformed entry"),
         (
             '{"entries": [{"id": "abc", "kind": "k", "collector": "c", "target": "t",'
@@ -135,3 +136,41 @@ def test_broken_index_is_a_user_error(tmp_path, text, problem):
     (tmp_path / INDEX).write_text(text)
     with pytest.raises(UserError, match=problem):
         EvidenceStore(tmp_path).load()
+
+
+def test_index_ids_that_are_not_a_sha256_never_open_a_file(tmp_path):
+    outside = tmp_path / "secret.json"
+    outside.write_text('{"kind": "records.personnel"}')
+    store_dir = tmp_path / "evidence"
+    store_dir.mkdir()
+    entry = {
+        "kind": "records.personnel",
+        "collector": "records.personnel",
+        "target": "hr.csv",
+        "collected_at": "2026-10-01T00:00:00+00:00",
+        "expires_at": "2026-10-08T00:00:00+00:00",
+    }
+    (store_dir / INDEX).write_text(json.dumps({"entries": [dict(entry, id="../../secret")]}))
+    [ev] = EvidenceStore(store_dir).load()
+    assert ev.status == "tampered" and "is not a sha256: refused" in ev.error and ev.data is None
+
+
+def test_an_evidence_object_replaced_by_a_symlink_is_not_followed(tmp_path):
+    store_dir = tmp_path / "evidence"
+    sha = "a" * 64
+    target = store_dir / "objects" / "aa" / f"{sha}.json"
+    target.parent.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text("{}")
+    target.symlink_to(elsewhere)
+    entry = {
+        "id": sha,
+        "kind": "records.personnel",
+        "collector": "records.personnel",
+        "target": "hr.csv",
+        "collected_at": "2026-10-01T00:00:00+00:00",
+        "expires_at": "2026-10-08T00:00:00+00:00",
+    }
+    (store_dir / INDEX).write_text(json.dumps({"entries": [entry]}))
+    [ev] = EvidenceStore(store_dir).load()
+    assert ev.status == "error" and "symbolic link" in ev.error

@@ -132,8 +132,9 @@ def test_resource_glob_applies_only_to_matching_resources_of_its_check():
         _finding(ANNUAL, "person:e1001", status="pass"),  # nothing to waive
     ]
     out, matched = apply_waivers(findings, [waiver])
-    assert [f.waiver.id if f.waiver else None for f in out] == ["W-LEAVE", "W-LEAVE", None, None, None]
-    assert matched == {"W-LEAVE": 2}
+    # an error finding is never waived: its evidence is missing or unreadable, not a known failure
+    assert [f.waiver.id if f.waiver else None for f in out] == ["W-LEAVE", None, None, None, None]
+    assert matched == {"W-LEAVE": 1}
     # the waived findings keep their real status
     assert [f.status for f in out] == ["fail", "error", "fail", "fail", "pass"]
 
@@ -190,7 +191,7 @@ def test_gate_accepts_waived_findings_which_keep_their_status():
     assert waived[0].status == "fail" and waived[0].waiver.id == "W-LEAVE"
     assert gate(waived, "high") == {"fail_on": "high", "passed": True, "blocking": 0, "manual": 0}
     assert gate(waived, "medium")["blocking"] == 1  # the unwaived medium fail
-    assert check_statuses(waived) == {ANNUAL: "pass", KNOWN: "fail"}  # accepted risk scores as a pass
+    assert check_statuses(waived) == {ANNUAL: "waived", KNOWN: "fail"}  # accepted risk, never a pass
 
 
 def test_waivers_from_a_baseline_file_carry_their_line(tmp_path):
@@ -211,9 +212,27 @@ def test_waivers_from_a_baseline_file_carry_their_line(tmp_path):
     baseline = load_baseline(path)
     [waiver] = parse_waivers(baseline.waivers, AS_OF, baseline.warn_days, enabled=True)
     assert waiver.state == "invalid"
-    assert waiver.problem == f"{path.resolve()}:6: waivers.items[0]: approver is required"
+    assert waiver.problem == f"{path.name}:6: waivers.items[0]: approver is required"
     fixed = path.read_text().replace("      owner:", "      approver: dpo@acme.example\n      owner:")
     path.write_text(fixed)
     baseline = load_baseline(path)
     [waiver] = parse_waivers(baseline.waivers, AS_OF, baseline.warn_days, enabled=True)
     assert (waiver.state, waiver.days_left) == ("expiring", 19)  # within the baseline's 30 warn days
+
+
+def test_waivers_that_look_wrong_are_not_applied():
+    unknown, too_long, fine = parse_waivers(
+        [
+            _raw(id="W-TYPO", check="records.training.anual_completion"),
+            _raw(id="W-LONG", expires="2031-01-01T00:00:00+00:00"),
+            _raw(id="W-OK"),
+        ],
+        AS_OF,
+        warn_days=14,
+        enabled=True,
+        max_days=365,
+        known_checks={ANNUAL, KNOWN},
+    )
+    assert unknown.state == "invalid" and "not provided by any installed plugin" in unknown.problem
+    assert too_long.state == "invalid" and "further ahead than waivers.max_days (365)" in too_long.problem
+    assert fine.state in ("active", "expiring")

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
-from vigil import __version__, registry
+from vigil import __version__, outdir, registry
 from vigil.baseline import load_baseline, shipped_names
 from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
+from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.render import FORMATS, RenderContext, render
-from vigil.results import control_doc
+from vigil.results import control_doc, read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
 FAIL_ON = click.Choice([*SEVERITIES, "none"])
@@ -67,6 +68,12 @@ def _common(func):
         click.option("--fail-on", type=FAIL_ON, help="gate severity [high]"),
         click.option("--only", help="comma-separated check ids to evaluate"),
         click.option("--no-waivers", is_flag=True, help="apply no waiver: the unwaived truth, for an audit"),
+        click.option(
+            "--wait-lock",
+            type=click.FloatRange(0, 86400),
+            default=0,
+            help="seconds to wait while another run holds the output folder [0: stop at once, exit 2]",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -101,18 +108,20 @@ def cli(quiet: bool) -> None:
     help="vigil.yaml to read",
 )
 @_common
-def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers) -> int:
+def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait_lock) -> int:
     """Collect evidence from every configured source, evaluate the baseline, write the reports."""
     config = load_config(config_path)
     options = RunOptions(
         baseline=_baseline_ref(baseline, config),
-        out_dir=output or Path(config.output or "vigil-out"),
+        # `output:` in vigil.yaml is relative to the config file; --output to the working directory
+        out_dir=output or (config.base_dir / config.output if config.output else Path("vigil-out")),
         fail_on=fail_on or config.fail_on or "high",
         only=_only(only),
         waivers=not no_waivers,
         formats=_formats(fmt),
         config_path=config_path,
         target_label=config.target_label,
+        wait_lock=wait_lock,
     )
     return _summary(*scan(config, options))
 
@@ -127,7 +136,7 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers) -> i
 )
 @click.option("--as-of", help="judge freshness and ages at this ISO time instead of now")
 @_common
-def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers) -> int:
+def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, wait_lock) -> int:
     """Re-evaluate stored evidence offline: nothing is collected, findings are the same."""
     options = RunOptions(
         baseline=baseline or "",
@@ -137,6 +146,7 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
         waivers=not no_waivers,
         formats=_formats(fmt),
         mode="evaluate",
+        wait_lock=wait_lock,
     )
     return _summary(*reevaluate(evidence_dir, options, parse_as_of(as_of)))
 
@@ -163,14 +173,16 @@ def report_cmd(
     results_file: Path, fmt: str, output: Path | None, previous: Path | None, sarif_omit_fixed: bool
 ) -> int:
     """Render reports from a results.json again, without collecting or evaluating."""
-    results = _read_json(results_file)
+    results = read_results(results_file)
     if previous is None and results.get("history"):
-        # the run before this one, archived beside it by the scan that wrote it
-        candidate = results_file.parent / results["history"][-1]["file"]
+        # the run before this one, archived beside it by the scan that wrote it; the file named must lie
+        # in that folder's history/, whatever the results file says
+        candidate = inside(
+            results_file.parent, str(results["history"][-1]["file"]), f"{results_file}: history"
+        )
         previous = candidate if candidate.is_file() else None
-    previous_doc = _read_json(previous) if previous else None
-    out_dir = output or results_file.parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    previous_doc = read_results(previous) if previous else None
+    out_dir = outdir.prepare(output or results_file.parent)
     link_base = os.path.relpath(results_file.parent, out_dir)
     ctx = RenderContext(
         previous=previous_doc,
@@ -182,16 +194,6 @@ def report_cmd(
             continue  # never overwrite the source of truth with itself
         click.echo(f"wrote {render(results, name, out_dir, ctx)}")
     return 0
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path}: not a readable results.json: {exc}") from None
-    if not isinstance(doc, dict) or "findings" not in doc or "controls" not in doc:
-        raise UserError(f"{path}: not a vigil results.json (no findings/controls)")
-    return doc
 
 
 @cli.group("checks")

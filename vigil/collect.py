@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from vigil import registry
-from vigil.config import Config
+from vigil.config import DEFAULT_TASK_TIMEOUT, Config
 from vigil.errors import UserError
 from vigil.model import CollectContext, Collected, Collector, Evidence
 from vigil.redact import redact
@@ -60,7 +61,6 @@ def unclaimed_sources(config: Config) -> list[str]:
 def run_task(task: Task, ctx: CollectContext) -> Evidence:
     """Run one collector on one target; whatever goes wrong is recorded as error evidence, never raised."""
     started = ctx.now()
-    ttl = timedelta(hours=task.target["ttl_hours"]) if "ttl_hours" in task.target else task.collector.ttl
     data: Any = None
     problems: Sequence[Mapping[str, str]] = ()
     failure = None
@@ -74,7 +74,19 @@ def run_task(task: Task, ctx: CollectContext) -> Evidence:
         failure = str(exc)
     except Exception as exc:  # a source we cannot reach is an error result, and the run goes on
         failure = f"{type(exc).__name__}: {exc}"
-    data, _ = redact(data)
+    except RecursionError:
+        failure = "the collected data is nested too deeply to keep"
+    return _evidence(task, started, data, problems, failure)
+
+
+def _evidence(
+    task: Task, started: datetime, data: Any, problems: Sequence[Mapping[str, str]], failure: str | None
+) -> Evidence:
+    ttl = timedelta(hours=task.target["ttl_hours"]) if "ttl_hours" in task.target else task.collector.ttl
+    try:
+        data, _ = redact(data, task.collector.plain)
+    except RecursionError:
+        data, failure = None, failure or "the collected data is nested too deeply to keep"
     problems = tuple(redact(dict(p))[0] for p in problems)
     if failure is not None:
         failure, _ = redact(failure)
@@ -96,11 +108,46 @@ def _interactive() -> bool:
     return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
 
 
-def collect(tasks: list[Task], ctx: CollectContext, store: EvidenceStore, concurrency: int) -> list[Evidence]:
-    """Run every task concurrently (collectors wait on I/O); evidence comes back in plan order."""
-    results: dict[int, Evidence] = {}
+def _worker(
+    jobs: queue.SimpleQueue,
+    done: queue.SimpleQueue,
+    ctx: CollectContext,
+    started: dict[int, tuple[float, datetime]],
+) -> None:
+    while True:
+        item = jobs.get()
+        if item is None:
+            return
+        index, task = item
+        started[index] = (time.monotonic(), ctx.now())
+        start = time.perf_counter()
+        done.put((index, run_task(task, ctx), time.perf_counter() - start))
+
+
+def collect(
+    tasks: list[Task],
+    ctx: CollectContext,
+    store: EvidenceStore,
+    concurrency: int,
+    timeout: float = DEFAULT_TASK_TIMEOUT,
+) -> list[Evidence]:
+    """Run every task concurrently (collectors wait on I/O); evidence comes back in plan order.
+
+    A task still running after `timeout` seconds becomes error evidence and is abandoned. The workers
+    are daemon threads, so neither an abandoned task nor Ctrl-C (KeyboardInterrupt, raised here in the
+    main thread while it waits) keeps the process from ending promptly."""
     if not tasks:
         return []
+    results: dict[int, Evidence] = {}
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    started: dict[int, tuple[float, datetime]] = {}
+    for i, task in enumerate(tasks):
+        jobs.put((i, task))
+    workers = min(concurrency, len(tasks))
+    for _ in range(workers):
+        jobs.put(None)
+        threading.Thread(target=_worker, args=(jobs, done, ctx, started), daemon=True, name="collect").start()
     progress = None
     if _interactive():
         from rich.progress import Progress  # only a terminal pays for rich's import
@@ -109,32 +156,36 @@ def collect(tasks: list[Task], ctx: CollectContext, store: EvidenceStore, concur
         progress.start()
         bar = progress.add_task("collecting evidence", total=len(tasks))
     try:
-        with ThreadPoolExecutor(
-            max_workers=min(concurrency, len(tasks)), thread_name_prefix="collect"
-        ) as pool:
-            futures = {pool.submit(_timed, task, ctx): i for i, task in enumerate(tasks)}
-            for future in as_completed(futures):
-                index = futures[future]
-                evidence, seconds = future.result()
-                results[index] = store.put(evidence)
-                task = tasks[index]
-                outcome = f"error: {evidence.error}" if evidence.error else "ok"
-                if evidence.problems:
-                    outcome += f", {len(evidence.problems)} problem(s)"
-                if progress is not None:
-                    progress.advance(bar)
-                    progress.console.print(
-                        f"  {task.collector.name} {task.label}: {outcome} ({seconds:.1f}s)"
-                    )
-                else:
-                    log.info("collected %s %s: %s (%.1fs)", task.collector.name, task.label, outcome, seconds)
+        while len(results) < len(tasks):
+            try:
+                index, evidence, seconds = done.get(timeout=0.2)
+            except queue.Empty:
+                now = time.monotonic()
+                for index, (since, at) in list(started.items()):
+                    if index not in results and now - since > timeout:
+                        message = f"not finished within {timeout:g} s (limits.task_timeout_seconds)"
+                        results[index] = store.put(_evidence(tasks[index], at, None, (), message))
+                        _report(progress, tasks[index], results[index], now - since)
+                        if progress is not None:
+                            progress.advance(bar)
+                continue
+            if index in results:  # it finished after we gave up on it: the error evidence stands
+                continue
+            results[index] = store.put(evidence)
+            _report(progress, tasks[index], results[index], seconds)
+            if progress is not None:
+                progress.advance(bar)
     finally:
         if progress is not None:
             progress.stop()
     return [results[i] for i in range(len(tasks))]
 
 
-def _timed(task: Task, ctx: CollectContext) -> tuple[Evidence, float]:
-    start = time.perf_counter()
-    evidence = run_task(task, ctx)
-    return evidence, time.perf_counter() - start
+def _report(progress: Any, task: Task, evidence: Evidence, seconds: float) -> None:
+    outcome = f"error: {evidence.error}" if evidence.error else "ok"
+    if evidence.problems:
+        outcome += f", {len(evidence.problems)} problem(s)"
+    if progress is not None:
+        progress.console.print(f"  {task.collector.name} {task.label}: {outcome} ({seconds:.1f}s)")
+    else:
+        log.info("collected %s %s: %s (%.1fs)", task.collector.name, task.label, outcome, seconds)

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from vigil.errors import UserError
+from vigil.files import MAX_FILE_BYTES
 from vigil.yamlio import load_yaml, schema, validate
 
 DEFAULT_CONFIG = "vigil.yaml"
+DEFAULT_TASK_TIMEOUT = 900.0  # seconds a collection task may run (limits.task_timeout_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,8 @@ class Config:
     target_label: str
     # source name -> list of target entries (each a mapping, `path` normalised)
     sources: Mapping[str, tuple[Mapping[str, Any], ...]]
+    max_file_bytes: int = MAX_FILE_BYTES  # limits.max_file_mb
+    task_timeout: float = DEFAULT_TASK_TIMEOUT  # limits.task_timeout_seconds
 
 
 def _entries(value: Any) -> tuple[Mapping[str, Any], ...]:
@@ -33,6 +37,7 @@ def _entries(value: Any) -> tuple[Mapping[str, Any], ...]:
 
 def parse_config(data: Mapping[str, Any], path: Path | None, base_dir: Path) -> Config:
     sources = {name: _entries(value) for name, value in (data.get("sources") or {}).items()}
+    limits = data.get("limits") or {}
     return Config(
         path=path,
         base_dir=base_dir,
@@ -42,6 +47,8 @@ def parse_config(data: Mapping[str, Any], path: Path | None, base_dir: Path) -> 
         concurrency=data.get("concurrency", 8),
         target_label=data.get("target_label") or (path.parent.name if path else "default") or "default",
         sources=sources,
+        max_file_bytes=limits.get("max_file_mb", MAX_FILE_BYTES >> 20) << 20,
+        task_timeout=float(limits.get("task_timeout_seconds", DEFAULT_TASK_TIMEOUT)),
     )
 
 

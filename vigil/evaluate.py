@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -39,10 +40,15 @@ class Evaluation:
     checks: Mapping[str, EffectiveCheck]
     findings: tuple[Finding, ...]
     evidence: tuple[Evidence, ...]
+    # set id -> the evidence document ids it stands for: what a finding resting on a whole set cites
+    evidence_sets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def manual_check_id(control: Control) -> str:
     return MANUAL_PREFIX + re.sub(r"[^a-z0-9]+", "_", control.id.lower()).strip("_")
+
+
+MAX_PARAMETER = 10**9  # a count of days, minutes or ports never needs more; dates overflow long before 10**18
 
 
 def _same_type(default: Any, value: Any) -> bool:
@@ -51,7 +57,7 @@ def _same_type(default: Any, value: Any) -> bool:
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, int | float):
-        return isinstance(value, int | float)
+        return isinstance(value, int | float) and abs(value) <= MAX_PARAMETER and value == value
     return isinstance(value, type(default))
 
 
@@ -112,7 +118,7 @@ def _effective(baseline: Baseline, cid: str, control: Control) -> EffectiveCheck
             params[name] = baseline.parameters[name]
     for name, value in override.get("params", {}).items():
         if name not in check.params:
-            where = baseline.where.get(("checks", cid, name), str(baseline.path))
+            where = baseline.where.get(("checks", cid, name), baseline.shown)
             known = ", ".join(check.params) or "none"
             raise UserError(f"{where}: check {cid} has no parameter {name!r} (it has: {known})")
         params[name] = value
@@ -120,6 +126,8 @@ def _effective(baseline: Baseline, cid: str, control: Control) -> EffectiveCheck
         if not _same_type(check.params[name], value):
             where = baseline.where.get(("checks", cid, name)) or baseline.where.get(("parameters", name), "")
             expected = type(check.params[name]).__name__
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                expected += f" between -{MAX_PARAMETER} and {MAX_PARAMETER}"
             raise UserError(f"{where}: parameter {name} of {cid} must be {expected}, not {value!r}")
     return EffectiveCheck(
         id=cid,
@@ -168,12 +176,71 @@ def evaluate(
     for ev in judged:
         by_kind[ev.kind].append(ev)
     findings: list[Finding] = []
+    citations = Citations(judged)
     for eff in checks.values():
-        findings.extend(_run(eff, by_kind, as_of))
-    return Evaluation(controls, checks, tuple(findings), tuple(judged))
+        findings.extend(_run(eff, by_kind, as_of, citations))
+    return Evaluation(controls, checks, tuple(findings), tuple(judged), MappingProxyType(citations.sets))
 
 
-def _finding(eff: EffectiveCheck, outcome: Outcome, evidence_ids: tuple[str, ...]) -> Finding:
+def set_id(documents: Iterable[str]) -> str:
+    """A stable id for a set of evidence documents: the same documents give the same id in any order."""
+    return "set:" + hashlib.sha256("\n".join(sorted(documents)).encode()).hexdigest()[:16]
+
+
+class Citations:
+    """Turns what an outcome cites (evidence items as the check received them) into evidence document
+    ids and record locations. Items are known by identity: the view hands the check the very objects
+    loaded from each document, so id(item) names its document without copying or hashing any data."""
+
+    def __init__(self, evidence: Iterable[Evidence]) -> None:
+        self._evidence = [ev for ev in evidence if ev.status == "ok"]
+        self._origin: dict[int, str] | None = None  # built on the first cite: runs without cites pay nothing
+        self.sets: dict[str, tuple[str, ...]] = {}
+
+    def whole(self, documents: tuple[str, ...]) -> tuple[str, ...]:
+        """The single reference to a set of documents (a lone document is cited as itself); `keep`
+        lists it in the run once a finding cites it."""
+        if len(documents) <= 1:
+            return documents
+        return (set_id(documents),)
+
+    def keep(self, refs: tuple[str, ...], documents: tuple[str, ...], findings: list[Finding]) -> None:
+        if len(documents) > 1 and refs[0] not in self.sets and any(f.evidence is refs for f in findings):
+            self.sets[refs[0]] = tuple(sorted(documents))
+
+    def _origins(self) -> dict[int, str]:
+        if self._origin is None:
+            origin: dict[int, str] = {}
+            for ev in self._evidence:
+                origin[id(ev.data)] = ev.sha256
+                if isinstance(ev.data, list):
+                    for item in ev.data:
+                        origin[id(item)] = ev.sha256
+            self._origin = origin
+        return self._origin
+
+    def cite(self, cited: Any, fallback: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(evidence ids, record locations) of an outcome's cite; an item the check did not receive
+        (a copy it made) cannot be traced, so the finding then cites the whole set it was judged on."""
+        items = cited if isinstance(cited, tuple | list) else (cited,)
+        origin = self._origins()
+        ids: dict[str, None] = {}
+        where: dict[str, None] = {}
+        for item in items:
+            sha = origin.get(id(item))
+            if sha is None:
+                return fallback, ()
+            ids[sha] = None
+            if isinstance(item, Mapping):
+                spot = item.get("where")
+                if isinstance(spot, str) and spot:
+                    where[spot] = None
+        return tuple(ids), tuple(where)
+
+
+def _finding(
+    eff: EffectiveCheck, outcome: Outcome, evidence_ids: tuple[str, ...], where: tuple[str, ...] = ()
+) -> Finding:
     return Finding(
         check_id=eff.id,
         control_ids=eff.controls,
@@ -183,11 +250,23 @@ def _finding(eff: EffectiveCheck, outcome: Outcome, evidence_ids: tuple[str, ...
         message=outcome.message,
         evidence=evidence_ids,
         location=outcome.location,
+        where=where,
         attestation=outcome.attestation,
     )
 
 
-def _run(eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: datetime) -> list[Finding]:
+def _problem_finding(eff: EffectiveCheck, ev: Evidence, problem: Mapping[str, str]) -> Finding:
+    """A part of a document that could not be read (a malformed row). Its resource is what the
+    collector says the part holds (`resource`, e.g. a digest of the row), so inserting a row above it
+    does not make it a new finding; where it sits (file:line) is the finding's `where`."""
+    spot = problem.get("where") or ev.target
+    outcome = Outcome("error", problem.get("resource") or spot, problem.get("message", "unreadable"))
+    return _finding(eff, outcome, (ev.sha256,), (spot,))
+
+
+def _run(
+    eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: datetime, citations: Citations
+) -> list[Finding]:
     if eff.check is None:
         if eff.id.startswith(MANUAL_PREFIX):
             message = "needs manual review: no automated check covers this control"
@@ -217,10 +296,7 @@ def _run(eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: date
                 continue
             good.append(ev)
             for problem in ev.problems:
-                outcome = Outcome(
-                    "error", problem.get("where", ev.target), problem.get("message", "unreadable")
-                )
-                findings.append(_finding(eff, outcome, (ev.sha256,)))
+                findings.append(_problem_finding(eff, ev, problem))
         if not good:
             runnable = False
             if kind not in by_kind:
@@ -238,18 +314,21 @@ def _run(eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: date
     if not runnable:
         return findings
     params = MappingProxyType({**eff.params, "now": as_of})
-    refs = tuple(used)
-    produced = 0
+    documents = tuple(dict.fromkeys(used))
+    refs = citations.whole(documents)
+    first = len(findings)
     try:
         for outcome in eff.check.func(MappingProxyType(view), params):
-            findings.append(_finding(eff, outcome, refs))
-            produced += 1
+            if outcome.cite is None:
+                findings.append(_finding(eff, outcome, refs))
+            else:
+                findings.append(_finding(eff, outcome, *citations.cite(outcome.cite, refs)))
     except Exception as exc:  # a crashing check must not pass silently: it is an error result
         findings.append(_finding(eff, Outcome("error", f"check:{eff.id}", f"check raised {exc!r}"), refs))
-        return findings
-    if produced == 0:
-        message = "the evidence holds nothing this check applies to"
-        findings.append(
-            _finding(eff, Outcome("not_applicable", f"evidence:{','.join(eff.check.needs)}", message), refs)
-        )
+    else:
+        if len(findings) == first:
+            message = "the evidence holds nothing this check applies to"
+            outcome = Outcome("not_applicable", f"evidence:{','.join(eff.check.needs)}", message)
+            findings.append(_finding(eff, outcome, refs))
+    citations.keep(refs, documents, findings[first:])
     return findings

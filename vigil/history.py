@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +11,8 @@ KEEP = 50  # summaries carried in results.json; the archived files themselves ar
 
 
 def archive_previous(out_dir: Path) -> dict | None:
-    """Move OUT/results.json into OUT/history/ before a new run overwrites it; return it."""
+    """Copy OUT/results.json into OUT/history/ before a new run replaces it; return it. The file itself
+    stays until the new run commits its own, so an interrupted run leaves the last one whole."""
     current = out_dir / "results.json"
     try:
         previous = json.loads(current.read_text(encoding="utf-8"))
@@ -22,7 +22,6 @@ def archive_previous(out_dir: Path) -> dict | None:
         return None  # no earlier run, or not one of ours: nothing to compare against
     (out_dir / HISTORY_DIR).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(current, out_dir / HISTORY_DIR / name)
-    os.remove(current)
     return previous
 
 

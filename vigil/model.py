@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vigil.errors import UserError
+from vigil.files import MAX_FILE_BYTES, open_regular
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # info 0 .. critical 4
@@ -60,6 +59,7 @@ class Collector:
     ttl: timedelta  # evidence older than this is stale
     description: str
     func: Callable[..., Any] = field(compare=False, repr=False)
+    plain: tuple[str, ...] = ()  # fields of its data that cannot hold a secret: redaction skips them
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +164,10 @@ class Finding:
     severity: str
     resource: str
     message: str
-    evidence: tuple[str, ...]
+    evidence: tuple[str, ...]  # evidence document ids, or one evidence set id ("set:...")
     location: Mapping[str, Any] | None = None
     waiver: Waiver | None = None
+    where: tuple[str, ...] = ()  # records the finding rests on: "file.csv:12", "file.json:[3]"
     attestation: Mapping[str, Any] | None = None  # attested, not machine-verified (see Outcome)
 
     @property
@@ -179,16 +180,13 @@ def fingerprint(check_id: str, resource: str) -> str:
     return hashlib.sha256(f"{check_id}\x00{resource}".encode()).hexdigest()[:32]
 
 
-DEFAULT_MAX_FILE_BYTES = 1 << 30  # 1 GiB: larger exports are refused unless the config raises it
-
-
 @dataclass(frozen=True, slots=True)
 class CollectContext:
     """What a collector may know besides its target, and the one way it opens the files a config names."""
 
     base_dir: Path  # relative paths in the config are relative to this
     now: Callable[[], datetime]
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_file_bytes: int = MAX_FILE_BYTES  # limits.max_file_mb in vigil.yaml
 
     def path(self, name: str | os.PathLike) -> Path:
         """The file a config entry names, relative paths taken from the config's folder."""
@@ -197,28 +195,8 @@ class CollectContext:
 
     def open_binary(self, name: str | os.PathLike) -> BinaryIO:
         """Open a regular file for reading, refusing FIFOs, devices and folders (which would hang the run
-        or never end) and files over max_file_bytes; the error names the file as the config does."""
-        path = self.path(name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-        except FileNotFoundError:
-            raise UserError(f"{name}: file not found") from None
-        except OSError as exc:
-            raise UserError(f"{name}: unreadable: {exc.strerror}") from None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise UserError(f"{name}: not a regular file; vigil reads only regular files")
-            if info.st_size > self.max_file_bytes:
-                raise UserError(
-                    f"{name}: {info.st_size} bytes is over the limit of {self.max_file_bytes} "
-                    "(raise limits.max_file_mb in vigil.yaml)"
-                )
-            os.set_blocking(fd, True)
-            return os.fdopen(fd, "rb")
-        except BaseException:
-            os.close(fd)
-            raise
+        or never end) and files over max_file_bytes; errors name the file as the config does."""
+        return open_regular(self.path(name), name, self.max_file_bytes)
 
 
 @dataclass(frozen=True, slots=True)

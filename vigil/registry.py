@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
@@ -105,8 +105,13 @@ def check(
     return register
 
 
-def collector(*, name: str, kind: str, source: str, version: str = "1", ttl: timedelta) -> Callable:
-    """Declare a collector: a plain function of one target (a config entry) returning evidence data."""
+def collector(
+    *, name: str, kind: str, source: str, version: str = "1", ttl: timedelta, plain: Iterable[str] = ()
+) -> Callable:
+    """Declare a collector: a plain function of one target (a config entry) returning evidence data.
+
+    `plain` names fields of its data that cannot hold a secret (ids it assigns, file:line locations,
+    parsed dates), which redaction then skips."""
 
     def register(func: Callable) -> Callable:
         description, _ = _split_doc(func)
@@ -120,6 +125,7 @@ def collector(*, name: str, kind: str, source: str, version: str = "1", ttl: tim
                 ttl=ttl,
                 description=description,
                 func=func,
+                plain=tuple(plain),
             ),
             _origin(func),
         )

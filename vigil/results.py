@@ -6,16 +6,46 @@ import os
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+
+import fastjsonschema
 
 from vigil import __version__
 from vigil.baseline import Baseline
+from vigil.errors import UserError
 from vigil.evaluate import Evaluation
+from vigil.files import load_json
 from vigil.model import SEVERITIES, STATUSES, Control, Finding, Waiver
 from vigil.scoring import check_statuses, gate, score_control, score_run
 from vigil.store import object_path
+from vigil.yamlio import schema
 
 SCHEMA_VERSION = 1
+MAX_RESULTS_BYTES = 16 << 30  # a results.json of many millions of findings still loads
+
+
+@cache
+def _validator():
+    # compiled once: fastjsonschema checks 100,000 findings in about a second, jsonschema in tens
+    return fastjsonschema.compile(schema("vigil", "schema/results.schema.json"))
+
+
+def read_results(path: Path) -> dict:
+    """A results.json as vigil writes it (vigil/schema/results.schema.json), or a UserError naming the file
+    and the first field that is wrong, never a KeyError later in a renderer."""
+    doc = load_json(path, path, MAX_RESULTS_BYTES)
+    try:
+        _validator()(doc)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        field = (exc.name or "data").removeprefix("data").lstrip(".") or "(top level)"
+        problem = (exc.message or "").removeprefix(exc.name or "").strip()
+        if exc.rule == "required" and isinstance(exc.value, dict):
+            problem = "missing " + ", ".join(k for k in exc.rule_definition if k not in exc.value)
+        raise UserError(
+            f"{path}: {field}: {problem} (not a vigil results.json? see docs/results-format.md)"
+        ) from None
+    return doc
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -56,6 +86,7 @@ def _finding_doc(f: Finding) -> dict:
         "resource": f.resource,
         "message": f.message,
         "evidence": list(f.evidence),
+        "where": list(f.where),
         "fingerprint": f.fingerprint,
         "location": dict(f.location) if f.location else None,
         "waiver": _waiver_doc(f.waiver) if f.waiver else None,
@@ -79,9 +110,7 @@ def build_results(
     statuses = check_statuses(findings)
     control_results = {c.id: score_control(c, statuses) for c in evaluation.controls}
     evidence_rel = Path(os.path.relpath(evidence_dir, out_dir)).as_posix()
-    policy_file = None
-    if baseline.policy_file is not None:
-        policy_file = os.path.relpath(baseline.policy_file, baseline.path.parent)
+    policy_file = baseline.policy_name  # as the baseline names it: never a path of this machine
     unwaived_open = [f for f in findings if f.status in ("fail", "error") and f.waiver is None]
     return {
         "schema_version": SCHEMA_VERSION,
@@ -157,6 +186,9 @@ def build_results(
                 "path": f"{evidence_rel}/{object_path(ev.sha256)}",
             }
             for ev in evaluation.evidence
+        ],
+        "evidence_sets": [
+            {"id": sid, "documents": list(documents)} for sid, documents in evaluation.evidence_sets.items()
         ],
         "history": history,
     }

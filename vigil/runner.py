@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vigil import registry
-from vigil.baseline import Baseline, load_baseline
+from vigil import outdir, registry
+from vigil.baseline import Baseline, load_baseline, load_resolved, resolved_document
 from vigil.collect import CollectContext, collect, plan, unclaimed_sources
 from vigil.config import Config
 from vigil.errors import UserError
@@ -34,8 +34,9 @@ class RunOptions:
     waivers: bool = True
     formats: Sequence[str] = ("json",)
     mode: str = "scan"
-    config_path: Path | None = None
+    config_path: Path | str | None = None
     target_label: str = "default"
+    wait_lock: float = 0.0  # seconds a run waits for another run to release the output folder
 
 
 def now() -> datetime:
@@ -45,18 +46,36 @@ def now() -> datetime:
 def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
     """Collect every configured source, then judge and report."""
     registry.load_plugins()
-    baseline = load_baseline(options.baseline)  # a broken baseline stops us before any collection
+    # a broken baseline stops us before any collection; files are named relative to the config's folder
+    baseline = load_baseline(options.baseline, root=config.base_dir)
     for name in unclaimed_sources(config):
         log.warning("sources.%s: no installed collector reads this source yet; it is not collected", name)
-    started = now()
-    store = EvidenceStore(options.out_dir / "evidence")
-    tasks = plan(config)
-    evidence = collect(tasks, CollectContext(base_dir=config.base_dir, now=now), store, config.concurrency)
-    run_id = uuid.uuid4().hex
-    store.write_index(evidence, run_id=run_id, created_at=started, baseline=options.baseline)
-    return finish(
-        evidence, options, baseline, run_id=run_id, started=started, as_of=now(), evidence_dir=store.root
-    )
+    with outdir.hold(options.out_dir, options.wait_lock):
+        started = now()
+        store = EvidenceStore(options.out_dir / "evidence")
+        tasks = plan(config)
+        ctx = CollectContext(base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes)
+        evidence = collect(tasks, ctx, store, config.concurrency, config.task_timeout)
+        run_id = uuid.uuid4().hex
+        kept = store.write_baseline(resolved_document(baseline), stage=True)
+        index = store.write_index(
+            evidence,
+            run_id=run_id,
+            created_at=started,
+            baseline=baseline.shown,
+            stage=True,
+            run={"config": config_name(options.config_path), "target_label": options.target_label},
+        )
+        return finish(
+            evidence,
+            options,
+            baseline,
+            run_id=run_id,
+            started=started,
+            as_of=now(),
+            evidence_dir=store.root,
+            staged_files=[kept, index],
+        )
 
 
 def reevaluate(evidence_dir: Path, options: RunOptions, as_of: datetime | None) -> tuple[dict, list[Path]]:
@@ -64,19 +83,33 @@ def reevaluate(evidence_dir: Path, options: RunOptions, as_of: datetime | None) 
     registry.load_plugins()
     store = EvidenceStore(evidence_dir)
     evidence = store.load()
-    baseline_ref = options.baseline or store.recorded_baseline() or "privacy-policy"
-    options = replace(options, baseline=baseline_ref)
-    baseline = load_baseline(baseline_ref)
-    started = now()
-    return finish(
-        evidence,
+    # judged as the scan judged it: the baseline kept beside the evidence, its config and target_label
+    # (evidence from before vigil kept its baseline names it instead)
+    kept = store.kept_baseline()
+    if options.baseline:
+        baseline = load_baseline(options.baseline)
+    elif kept is not None:
+        baseline = load_resolved(kept)
+    else:
+        baseline = load_baseline(store.recorded_baseline() or "privacy-policy")
+    recorded = store.recorded_run()
+    options = replace(
         options,
-        baseline,
-        run_id=uuid.uuid4().hex,
-        started=started,
-        as_of=as_of or started,
-        evidence_dir=store.root,
+        baseline=options.baseline or baseline.shown,
+        config_path=options.config_path or recorded.get("config"),
+        target_label=recorded.get("target_label") or options.target_label,
     )
+    started = now()
+    with outdir.hold(options.out_dir, options.wait_lock):
+        return finish(
+            evidence,
+            options,
+            baseline,
+            run_id=uuid.uuid4().hex,
+            started=started,
+            as_of=as_of or started,
+            evidence_dir=store.root,
+        )
 
 
 def finish(
@@ -88,15 +121,19 @@ def finish(
     started: datetime,
     as_of: datetime,
     evidence_dir: Path,
+    staged_files: Sequence[Path] = (),
 ) -> tuple[dict, list[Path]]:
+    """Judge, score and write the reports; the caller holds the output folder's lock."""
     evaluation = evaluate(baseline, evidence, as_of, options.only)
-    waivers = parse_waivers(baseline.waivers, as_of, baseline.warn_days, options.waivers)
+    known = {c.id for c in registry.checks} | set(evaluation.checks)
+    waivers = parse_waivers(
+        baseline.waivers, as_of, baseline.warn_days, options.waivers, baseline.max_waiver_days, known
+    )
     for waiver in waivers:
         if waiver.state == "invalid":
             log.warning("waiver not applied: %s", waiver.problem)
     findings, matched = apply_waivers(evaluation.findings, waivers)
-    out_dir = options.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = outdir.prepare(options.out_dir)
     previous = archive_previous(out_dir)
     run = {
         "id": run_id,
@@ -104,7 +141,7 @@ def finish(
         "started_at": started.isoformat(),
         "finished_at": now().isoformat(),
         "as_of": as_of.isoformat(),
-        "config": str(options.config_path) if options.config_path else None,
+        "config": config_name(options.config_path),
         "target_label": options.target_label,
         "waivers_applied": options.waivers,
     }
@@ -120,15 +157,26 @@ def finish(
         evidence_dir=evidence_dir,
         history=summaries(out_dir),
     )
-    return results, write_reports(results, out_dir, options.formats, previous)
+    written = write_reports(results, out_dir, options.formats, previous)
+    outdir.commit([*staged_files, *written])
+    return results, written
+
+
+def config_name(path: Path | str | None) -> str | None:
+    """The config as results name it: by its file name (the folder it sits in is the run's root), so
+    results do not depend on the machine or the working directory."""
+    if path is None:
+        return None
+    return Path(path).name if isinstance(path, Path) else str(path)
 
 
 def write_reports(results: dict, out_dir: Path, formats: Iterable[str], previous: dict | None) -> list[Path]:
+    """Render every format to its staged name; the caller commits them together."""
     ctx = RenderContext(previous=previous)
-    written = [render(results, "json", out_dir, ctx)]
+    written = [render(results, "json", out_dir, ctx, stage=True)]
     for fmt in formats:
         if fmt != "json":
-            written.append(render(results, fmt, out_dir, ctx))
+            written.append(render(results, fmt, out_dir, ctx, stage=True))
     return written
 
 

@@ -10,8 +10,9 @@ from vigil.model import DOMAINS, SEVERITY_RANK, Control, Finding
 
 MODEL = "weighted-control-pass-ratio"
 # worst first: a control or check takes the worst status among its findings; a proven failure
-# outranks an error, since known non-compliance is the stronger statement (errors still count against)
-PRECEDENCE = ("fail", "error", "manual", "pass", "not_applicable")
+# outranks an error, since known non-compliance is the stronger statement (errors still count against).
+# `waived` (accepted risk) is below manual and above pass: it is never a pass, and it is not judged.
+PRECEDENCE = ("fail", "error", "manual", "waived", "pass", "not_applicable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +24,8 @@ class ControlResult:
 
 
 def effective_status(finding: Finding) -> str:
-    """A waived fail or error is accepted risk: it scores and gates as a pass."""
-    return "pass" if finding.waiver is not None and finding.status in ("fail", "error") else finding.status
+    """A waived fail is accepted risk: it neither blocks nor scores as a pass ("waived")."""
+    return "waived" if finding.waiver is not None and finding.status == "fail" else finding.status
 
 
 def worst(statuses: Iterable[str]) -> str:
@@ -43,12 +44,13 @@ def check_statuses(findings: Iterable[Finding]) -> dict[str, str]:
 
 
 def score_control(control: Control, statuses: Mapping[str, str]) -> ControlResult:
-    """Share of the control's judged checks that pass; error and fail count against, manual is not judged."""
+    """Share of the control's judged checks that pass; error and fail count against; manual and waived
+    checks are not judged, so they stay outside both the pass ratio and coverage."""
     own = [statuses.get(check_id, "error") for check_id in control.checks]
     judged = [s for s in own if s in ("pass", "fail", "error")]
     passed = sum(1 for s in judged if s == "pass")
     score = passed / len(judged) if judged else None
-    applicable = sum(1 for s in own if s != "not_applicable")
+    applicable = sum(1 for s in own if s not in ("not_applicable", "waived"))
     evaluated = sum(1 for s in own if s in ("pass", "fail"))
     return ControlResult(worst(own), score, evaluated, applicable)
 
@@ -76,7 +78,8 @@ def score_run(controls: Iterable[Control], results: Mapping[str, ControlResult])
 
 
 def gate(findings: Iterable[Finding], fail_on: str) -> dict:
-    """Blocked by an unwaived fail or error at or above `fail_on`; manual findings count, never block."""
+    """Blocked by an unwaived fail or error at or above `fail_on` (an error is never waived); manual
+    findings count, never block."""
     threshold = None if fail_on == "none" else SEVERITY_RANK[fail_on]
     blocking = manual = 0
     for finding in findings:

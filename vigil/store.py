@@ -11,9 +11,12 @@ from datetime import datetime
 from pathlib import Path
 
 from vigil.errors import UserError
+from vigil.files import SHA256, inside, load_json, parse_json, read_bytes
 from vigil.model import Evidence
+from vigil.outdir import commit, staged
 
 INDEX = "index.json"
+BASELINE = "baseline.json"  # the resolved baseline the evidence was judged with (vigil.baseline)
 
 
 def canonical(doc: dict) -> bytes:
@@ -73,8 +76,17 @@ class EvidenceStore:
         return replace(ev, sha256=sha)
 
     def write_index(
-        self, evidence: Iterable[Evidence], *, run_id: str, created_at: datetime, baseline: str | None = None
-    ) -> None:
+        self,
+        evidence: Iterable[Evidence],
+        *,
+        run_id: str,
+        created_at: datetime,
+        baseline: str | None = None,
+        stage: bool = False,
+        run: dict | None = None,
+    ) -> Path:
+        """Write the index and return its path. With `stage` it is left under its staged name for the runner
+        to commit with the run's reports (vigil.outdir.commit), so index and results.json are one run's."""
         entries = [
             {
                 "id": ev.sha256,
@@ -93,30 +105,60 @@ class EvidenceStore:
             "schema_version": 1,
             "run_id": run_id,
             "created_at": created_at.isoformat(),
-            "baseline": baseline,  # what `vigil evaluate` judges against unless told otherwise
+            "baseline": baseline,  # the baseline as the config named it (BASELINE holds its copy)
+            # what `vigil evaluate` carries over: the config's name and target_label
+            "run": run or {},
             "entries": entries,
         }
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / INDEX).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        path = self.root / INDEX
+        staged(path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not stage:
+            commit([path])
+        return path
 
     def recorded_baseline(self) -> str | None:
         try:
-            return json.loads((self.root / INDEX).read_text(encoding="utf-8")).get("baseline")
-        except (OSError, ValueError, AttributeError):
+            return self._index().get("baseline")
+        except (UserError, AttributeError):
             return None
+
+    def recorded_run(self) -> dict:
+        """The config name and target_label of the scan that collected this evidence ({} if unknown)."""
+        try:
+            run = self._index().get("run")
+        except (UserError, AttributeError):
+            return {}
+        if not isinstance(run, dict):
+            return {}
+        return {k: v for k, v in run.items() if k in ("config", "target_label") and isinstance(v, str)}
+
+    def write_baseline(self, doc: dict, stage: bool = False) -> Path:
+        """Keep the resolved baseline beside the evidence (staged like the index when `stage`)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / BASELINE
+        staged(path).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not stage:
+            commit([path])
+        return path
+
+    def kept_baseline(self) -> Path | None:
+        path = self.root / BASELINE
+        return path if path.is_file() and not path.is_symlink() else None
+
+    def _index(self) -> dict:
+        index_path = self.root / INDEX
+        if not index_path.exists() and not index_path.is_symlink():
+            raise UserError(f"{index_path}: no evidence index here (is this an OUT/evidence folder?)")
+        index = load_json(index_path, index_path, follow=False)
+        if not isinstance(index, dict) or not isinstance(index.get("entries"), list):
+            raise UserError(f"{index_path}: entries: not a vigil evidence index (no list of entries)")
+        return index
 
     def load(self) -> list[Evidence]:
         """Every indexed document, verified: a missing or altered one comes back as error evidence."""
         index_path = self.root / INDEX
-        try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-            entries = index["entries"]
-        except FileNotFoundError:
-            raise UserError(
-                f"{index_path}: no evidence index here (is this an OUT/evidence folder?)"
-            ) from None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UserError(f"{index_path}: unreadable evidence index: {exc}") from None
+        entries = self._index()["entries"]
         loaded = []
         for position, entry in enumerate(entries):
             try:
@@ -127,7 +169,9 @@ class EvidenceStore:
 
     def _load_entry(self, entry: dict) -> Evidence:
         sha = entry["id"]
-        path = self.root / object_path(sha)
+        for key in ("kind", "collector", "target", "collected_at", "expires_at"):
+            if not isinstance(entry[key], str):
+                raise ValueError(f"{key} is not a string")
         stub = Evidence(
             kind=entry["kind"],
             collector=entry["collector"],
@@ -137,17 +181,28 @@ class EvidenceStore:
             collected_at=datetime.fromisoformat(entry["collected_at"]),
             expires_at=datetime.fromisoformat(entry["expires_at"]),
             data=None,
-            sha256=sha,
+            sha256=str(sha),
         )
+        if not isinstance(sha, str) or not SHA256.match(sha):
+            # the id names the file: anything but a sha256 could point outside the store
+            return replace(
+                stub,
+                sha256="",
+                error=f"index id {str(sha)[:80]!r} is not a sha256: refused",
+                status="tampered",
+            )
         try:
-            body = path.read_bytes()
-        except OSError as exc:
-            return replace(stub, error=f"evidence file unreadable: {exc.strerror}", status="error")
+            path = inside(self.root, object_path(sha))
+            body = read_bytes(path, object_path(sha), follow=False)
+        except UserError as exc:
+            return replace(stub, error=f"evidence file unreadable: {exc}", status="error")
         if hashlib.sha256(body).hexdigest() != sha:
             return replace(
                 stub, error=f"evidence {path.name} does not match its sha256: altered", status="tampered"
             )
         try:
-            return from_document(json.loads(body), sha)
+            return from_document(parse_json(body, object_path(sha)), sha)
+        except UserError as exc:
+            return replace(stub, error=f"evidence document malformed: {exc}", status="error")
         except (ValueError, KeyError, TypeError) as exc:
             return replace(stub, error=f"evidence document malformed: {exc}", status="error")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import replace
 from datetime import datetime
 
@@ -12,7 +12,10 @@ from vigil.model import Finding, Waiver
 
 REQUIRED_TEXT = ("id", "check", "justification", "owner", "approver")
 KNOWN_KEYS = {"id", "scope", "check", "resource", "justification", "owner", "approver", "expires"}
-WAIVABLE = ("fail", "error")
+# A waiver accepts a known failure. An error finding says the evidence was missing, stale, tampered or
+# unreadable: nothing is known to accept, so no waiver, however broad, applies to it.
+WAIVABLE = ("fail",)
+DEFAULT_MAX_DAYS = 365
 
 
 def _text(data: dict, key: str) -> str:
@@ -20,8 +23,17 @@ def _text(data: dict, key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def parse_waiver(raw: RawWaiver, as_of: datetime, warn_days: int, enabled: bool) -> Waiver:
-    """Judge one waiver at `as_of`; a malformed one comes back with state `invalid` and the reason."""
+def parse_waiver(
+    raw: RawWaiver,
+    as_of: datetime,
+    warn_days: int,
+    enabled: bool,
+    max_days: int = DEFAULT_MAX_DAYS,
+    known_checks: Container[str] | None = None,
+) -> Waiver:
+    """Judge one waiver at `as_of`; a malformed one comes back with state `invalid` and the reason.
+    A waiver that names a check no installed plugin provides, or that runs longer than `max_days`,
+    looks wrong and is not applied either."""
     data = dict(raw.data)
     problems = [f"{key} is required" for key in REQUIRED_TEXT if not _text(data, key)]
     unknown = sorted(set(data) - KNOWN_KEYS)
@@ -53,6 +65,15 @@ def parse_waiver(raw: RawWaiver, as_of: datetime, warn_days: int, enabled: bool)
         approver=_text(data, "approver"),
         expires=expires,
     )
+    if known_checks is not None and waiver.check and waiver.check not in known_checks:
+        problems.append(
+            f"check {waiver.check!r} is not provided by any installed plugin (`vigil checks list`)"
+        )
+    if not problems and (expires - as_of).days > max_days:
+        problems.append(
+            f"expires in {(expires - as_of).days} days, further ahead than waivers.max_days ({max_days}); "
+            "shorten it or raise max_days in the baseline"
+        )
     if problems:
         return replace(waiver, state="invalid", problem=f"{raw.where}: " + "; ".join(problems))
     days_left = (expires - as_of).days if expires else None
@@ -64,8 +85,15 @@ def parse_waiver(raw: RawWaiver, as_of: datetime, warn_days: int, enabled: bool)
     return replace(waiver, state=state, days_left=days_left)
 
 
-def parse_waivers(raws: Iterable[RawWaiver], as_of: datetime, warn_days: int, enabled: bool) -> list[Waiver]:
-    waivers = [parse_waiver(raw, as_of, warn_days, enabled) for raw in raws]
+def parse_waivers(
+    raws: Iterable[RawWaiver],
+    as_of: datetime,
+    warn_days: int,
+    enabled: bool,
+    max_days: int = DEFAULT_MAX_DAYS,
+    known_checks: Container[str] | None = None,
+) -> list[Waiver]:
+    waivers = [parse_waiver(raw, as_of, warn_days, enabled, max_days, known_checks) for raw in raws]
     seen: set[str] = set()
     for i, waiver in enumerate(waivers):
         if waiver.id in seen and waiver.state != "invalid":
@@ -81,7 +109,7 @@ def _matches(waiver: Waiver, finding: Finding) -> bool:
 
 
 def apply_waivers(findings: Iterable[Finding], waivers: list[Waiver]) -> tuple[list[Finding], dict[str, int]]:
-    """Attach the first applying waiver to each fail/error finding it covers; count matches per waiver."""
+    """Attach the first applying waiver to each fail finding it covers; count matches per waiver."""
     live = [w for w in waivers if w.state in ("active", "expiring")]
     by_check: dict[str, list[Waiver]] = {}
     for waiver in live:

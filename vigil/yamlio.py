@@ -12,6 +12,7 @@ import jsonschema
 import yaml
 
 from vigil.errors import UserError
+from vigil.files import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_YAML_NODES, read_bytes
 
 Location = tuple[Any, ...]
 
@@ -27,38 +28,69 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _lines(node: yaml.Node, path: Location, out: dict[Location, int]) -> None:
-    # a key's own line wins over where its value starts (the next line, for a block mapping or list)
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            out[(*path, key)] = key_node.start_mark.line + 1
-            _lines(value_node, (*path, key), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _lines(item, (*path, index), out)
+def _lines(root: yaml.Node, path: Path) -> dict[Location, int]:
+    """Each key path's line (1-based), walking the node tree with its aliases expanded as the data will
+    be; refuses duplicate keys, nesting deeper than MAX_DEPTH and more than MAX_YAML_NODES nodes (an
+    alias bomb), so nothing later spends minutes or gigabytes on a hostile document."""
+    out: dict[Location, int] = {}
+    stack: list[tuple[yaml.Node, Location]] = [(root, ())]
+    nodes = 0
+    while stack:
+        node, where = stack.pop()
+        nodes += 1
+        if nodes > MAX_YAML_NODES:
+            raise UserError(
+                f"{path}: more than {MAX_YAML_NODES} values once aliases are expanded; refused (alias bomb?)"
+            )
+        if len(where) > MAX_DEPTH:
+            raise UserError(f"{path}:{node.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+        # a key's own line wins over where its value starts (the next line, for a block mapping or list)
+        out.setdefault(where, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise UserError(f"{path}:{line}: {field_name(where)}: a key must be plain text")
+                key = key_node.value
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    stack.append((value_node, where))
+                    continue
+                if key in seen:
+                    raise UserError(
+                        f"{path}:{line}: {field_name((*where, key))}: duplicate key "
+                        f"(first at line {seen[key]}); remove one"
+                    )
+                seen[key] = line
+                out[(*where, key)] = line
+                stack.append((value_node, (*where, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*where, index)) for index, item in enumerate(node.value))
+    return out
 
 
 def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
     """The document and a map from each key path to its line (1-based)."""
+    text = read_bytes(path, path, MAX_DOCUMENT_BYTES)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+        loader = _Loader(text.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise UserError(f"{path}: invalid YAML: {exc}".replace("\n", " ")) from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        node = loader.get_single_node()
+        lines = _lines(node, path) if node is not None else {}
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
         raise UserError(f"{where}: invalid YAML: {problem}") from None
-    lines: dict[Location, int] = {}
-    if node is not None:
-        _lines(node, (), lines)
+    except RecursionError:
+        raise UserError(f"{path}: nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
     return data, lines
 
 
@@ -123,4 +155,7 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"unknown key (allowed: {', '.join(error.schema.get('properties', {}))})"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern" and isinstance(error.schema, dict) and "x-pattern-hint" in error.schema:
+        # a schema may say in words what its pattern means, instead of showing the regex
+        return f"{error.instance!r} {error.schema['x-pattern-hint']}"
     return error.message

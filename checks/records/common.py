@@ -21,10 +21,17 @@ def unique(
     """Items by key; an id that appears more than once is an error (the rows may disagree), not judged."""
     items = list(items)
     counts = Counter(i[key] for i in items)
+    rows: dict[str, list[Mapping]] = {k: [] for k, n in counts.items() if n > 1}
+    for i in items:
+        if i[key] in rows:
+            rows[i[key]].append(i)
     problems = [
-        error(f"{prefix}:{k}", f"{prefix} id {k} appears {n} times in {what}; fix the export")
-        for k, n in sorted(counts.items())
-        if n > 1
+        error(
+            f"{prefix}:{k}",
+            f"{prefix} id {k} appears {len(rows[k])} times in {what}; fix the export",
+            cite=tuple(rows[k]),  # every row that claims the id, so the finding names each line
+        )
+        for k in sorted(rows)
     ]
     return {i[key]: i for i in items if counts[i[key]] == 1}, problems
 

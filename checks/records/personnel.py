@@ -32,6 +32,7 @@ def access_only_active(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
         if not person["personal_data_access"]:
             continue
         if person["status"] == "active":
-            yield ok(f"person:{pid}", "active employee with personal-data access")
+            yield ok(f"person:{pid}", "active employee with personal-data access", cite=person)
         else:
-            yield fail(f"person:{pid}", f"status {person['status']!r} but still has personal-data access")
+            message = f"status {person['status']!r} but still has personal-data access"
+            yield fail(f"person:{pid}", message, cite=person)

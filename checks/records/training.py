@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date
 
@@ -39,12 +38,13 @@ def annual_completion(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     yield from problems
     courses = {c.lower() for c in params["training.courses"]}
     today: date = params["now"].date()
-    latest: dict[str, str] = {}
+    latest: dict[str, Mapping] = {}  # person id -> their most recent counting training record
     for record in evidence["records.training"]:
         if courses and record["course"].lower() not in courses:
             continue
-        if record["completed_at"] > latest.get(record["person_id"], ""):
-            latest[record["person_id"]] = record["completed_at"]
+        best = latest.get(record["person_id"])
+        if best is None or record["completed_at"] > best["completed_at"]:
+            latest[record["person_id"]] = record
     limit = params["training.max_age_days"]
     for pid, person in people.items():
         if person["status"] != "active":
@@ -52,17 +52,20 @@ def annual_completion(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
         if params["training.scope"] != "all" and not person["personal_data_access"]:
             continue
         resource = f"person:{pid}"
-        done = latest.get(pid)
-        if done is None:
-            yield fail(resource, "no compliance training on record")
+        record = latest.get(pid)
+        if record is None:
+            yield fail(resource, "no compliance training on record", cite=person)
             continue
+        done = record["completed_at"]
         age = (today - date.fromisoformat(done)).days
+        cite = (person, record)
         if age < 0:
-            yield error(resource, f"training dated {done} lies in the future: the export is wrong")
+            yield error(resource, f"training dated {done} lies in the future: the export is wrong", cite=cite)
         elif age > limit:
-            yield fail(resource, f"last compliance training {done}, {age} days ago (limit {limit})")
+            message = f"last compliance training {done}, {age} days ago (limit {limit})"
+            yield fail(resource, message, cite=cite)
         else:
-            yield ok(resource, f"trained {done}, {age} days ago (limit {limit})")
+            yield ok(resource, f"trained {done}, {age} days ago (limit {limit})", cite=cite)
 
 
 @check(
@@ -81,11 +84,19 @@ def known_people(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     Remediation: reconcile the learning system with the HR roster: add the missing person to the
     roster export, or correct or remove the training record.
     """
-    known = {p["id"] for p in evidence["records.personnel"]}
-    records = Counter(r["person_id"] for r in evidence["records.training"])
+    known = {p["id"]: p for p in evidence["records.personnel"]}
+    records: dict[str, list[Mapping]] = {}
+    for r in evidence["records.training"]:
+        records.setdefault(r["person_id"], []).append(r)
     for pid in sorted(records):
-        n = records[pid]
-        if pid in known:
-            yield ok(f"person:{pid}", f"{n} training record(s), person on the roster")
+        held = records[pid]
+        n = len(held)
+        person = known.get(pid)
+        if person is not None:
+            yield ok(f"person:{pid}", f"{n} training record(s), person on the roster", cite=(person, *held))
         else:
-            yield fail(f"person:{pid}", f"{n} training record(s) for a person who is not on the roster")
+            yield fail(
+                f"person:{pid}",
+                f"{n} training record(s) for a person who is not on the roster",
+                cite=tuple(held),
+            )

@@ -4,9 +4,11 @@ map their columns to canonical fields and parse each value, so that a bad row co
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
@@ -309,6 +311,17 @@ def _xlsx_rows(fh: BinaryIO, shown: str, sheet: str | None) -> tuple[list[str], 
     return header, rows()
 
 
+def row_digest(raw: Any) -> str:
+    """What a row holds, as a short digest: a malformed row keeps its finding's fingerprint when rows are
+    inserted above it (its line changes, its content does not)."""
+    if isinstance(raw, Mapping):
+        cells = [[str(k), v] for k, v in raw.items() if k is not CHECKED]  # the marker is no content
+        content = json.dumps(cells, ensure_ascii=False, default=str)
+    else:
+        content = json.dumps(raw, ensure_ascii=False, default=str)
+    return hashlib.sha256(content.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+
+
 def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordType) -> Collected:
     """Read one export; rows that fail become problems naming file:line, the rest are records."""
     shown = str(target["path"])
@@ -345,11 +358,16 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
                     raise UserError(
                         f"{shown}:1: header lacks column {', '.join(missing)}; map it under `columns:`"
                     )
+            seen: Counter[str] = Counter()
             for where, raw in rows:
                 record, errors = _record(raw, kind, columns, values, opts)
                 if errors:
                     message = f"{kind.name} record skipped: {'; '.join(errors)}"
-                    problems.append({"where": where, "message": message})
+                    resource = f"{shown}#row-{row_digest(raw)}"
+                    seen[resource] += 1
+                    if seen[resource] > 1:  # the same bad row twice: still two findings, each stable
+                        resource += f"-{seen[resource]}"
+                    problems.append({"where": where, "message": message, "resource": resource})
                 else:
                     record["where"] = where
                     records.append(record)

@@ -67,13 +67,25 @@ ACCESS_REVIEWS = RecordType(
 )
 
 
-@collector(name="records.personnel", kind="records.personnel", source="personnel", ttl=timedelta(days=7))
+@collector(
+    name="records.personnel",
+    kind="records.personnel",
+    source="personnel",
+    ttl=timedelta(days=7),
+    plain=("where", "personal_data_access"),
+)
 def personnel(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """The personnel roster: who works here, whether they are active, whether they reach personal data."""
     return load_records(target, ctx, PERSONNEL)
 
 
-@collector(name="records.training", kind="records.training", source="training", ttl=timedelta(days=7))
+@collector(
+    name="records.training",
+    kind="records.training",
+    source="training",
+    ttl=timedelta(days=7),
+    plain=("where", "completed_at"),
+)
 def training(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Training completions exported from a learning system: person, course, completion date."""
     return load_records(target, ctx, TRAINING)

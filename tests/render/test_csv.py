@@ -36,6 +36,7 @@ def one(resource="arn:aws:s3:::billing", message="bucket is public", **extra) ->
                 "resource": resource,
                 "message": message,
                 "evidence": ["a" * 64, "b" * 64],
+                "where": extra.get("where", []),
                 "fingerprint": "f" * 32,
                 "location": extra.get("location"),
                 "waiver": extra.get("waiver"),
@@ -53,7 +54,10 @@ def test_a_row_per_finding_with_every_column(tmp_path):
         "expires": "2027-01-01T00:00:00+00:00",
         "justification": 'Legacy, "decommissioned" in Q1,\nsee ticket',
     }
-    [row] = read(one(waiver=waiver, location={"path": "src/app.py", "line": 12}), tmp_path)
+    finding = one(
+        waiver=waiver, location={"path": "src/app.py", "line": 12}, where=["s3.json:[4]", "s3.json:[9]"]
+    )
+    [row] = read(finding, tmp_path)
     assert row == {
         "control_ids": "PP-ENC; PP-PRIV",
         "control_titles": "Data is encrypted; Privacy, by design",
@@ -71,6 +75,7 @@ def test_a_row_per_finding_with_every_column(tmp_path):
         "evidence_ids": f"{'a' * 64}; {'b' * 64}",
         "fingerprint": "f" * 32,
         "location": "src/app.py:12",
+        "records": "s3.json:[4]; s3.json:[9]",
         "attestation": "",
     }
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from vigil.outdir import commit, staged
 
 # format name -> (module, function, file name written inside the output folder)
 RENDERERS: dict[str, tuple[str, str, str]] = {
@@ -31,10 +34,21 @@ class RenderContext:
     extra: dict = field(default_factory=dict)
 
 
-def render(results: dict, fmt: str, out_dir: Path, ctx: RenderContext | None = None) -> Path:
-    """Write one format into out_dir and return the file written."""
+def render(
+    results: dict, fmt: str, out_dir: Path, ctx: RenderContext | None = None, stage: bool = False
+) -> Path:
+    """Write one format into out_dir and return the file's final path. The renderer writes a staged file
+    (vigil.outdir.staged); without `stage` it replaces the final file at once, with `stage` the caller
+    commits it together with the run's other files. Either way no reader sees half a report."""
     module_name, func_name, file_name = RENDERERS[fmt]
     func = getattr(importlib.import_module(module_name), func_name)
     path = Path(out_dir) / file_name
-    func(results, path, ctx or RenderContext())
+    try:
+        func(results, staged(path), ctx or RenderContext())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            staged(path).unlink()
+        raise
+    if not stage:
+        commit([path])
     return path

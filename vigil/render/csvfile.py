@@ -23,6 +23,7 @@ COLUMNS = (
     "evidence_ids",
     "fingerprint",
     "location",
+    "records",
     "attestation",
 )
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection"); a leading
@@ -62,6 +63,7 @@ def _row(finding: dict, checks: dict, control_titles: dict[str, str]) -> list[st
         JOIN.join(finding.get("evidence") or ()),
         finding.get("fingerprint"),
         location,
+        JOIN.join(finding.get("where") or ()),
         _attestation(finding.get("attestation")),
     )
     return [neutralise(v) for v in row]

@@ -18,8 +18,15 @@ from markupsafe import Markup
 from vigil import compare as comparing
 from vigil.render import RenderContext, charts
 
-STATUS_ORDER = ("fail", "error", "manual", "pass", "not_applicable")
-STATUS_LABEL = {"fail": "Fail", "error": "Error", "manual": "Manual", "pass": "Pass", "not_applicable": "N/A"}
+STATUS_ORDER = ("fail", "error", "manual", "waived", "pass", "not_applicable")
+STATUS_LABEL = {
+    "fail": "Fail",
+    "error": "Error",
+    "manual": "Manual",
+    "waived": "Waived",
+    "pass": "Pass",
+    "not_applicable": "N/A",
+}
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
 DOMAINS = ("technical", "administrative", "physical")
 FRAMEWORK_NAMES = {
@@ -99,8 +106,21 @@ def script_json(value: object) -> Markup:
 
 
 def evidence_href(link_base: str, path: str) -> str:
-    # quote the results-relative path so it can only ever be a relative URL (":" becomes %3A: no scheme)
-    return link_base + quote(path, safe="/")
+    """A relative URL that stays below the report's folder whatever `path` holds: empty, `.` and `..`
+    segments are dropped (so `//host/x` cannot become a protocol-relative link off the machine) and each
+    segment is quoted (":" becomes %3A: no scheme)."""
+    parts = [quote(p, safe="") for p in str(path).replace("\\", "/").split("/") if p not in ("", ".", "..")]
+    return link_base + "/".join(parts)
+
+
+def set_anchor(set_id: str) -> str:
+    return "ev-" + "".join(ch if ch.isalnum() else "-" for ch in set_id)
+
+
+def _location(loc: dict | None) -> str | None:
+    if not loc:
+        return None
+    return f"{loc['path']}:{loc['line']}" if loc.get("line") else loc.get("path")
 
 
 def _finding_order(f: dict) -> tuple:
@@ -123,6 +143,9 @@ def findings_data(results: dict, ctx: RenderContext, states: dict[str, str]) -> 
     check_index = {c: i for i, c in enumerate(check_ids)}
     evidence = results.get("evidence", [])
     evidence_index = {e["id"]: i for i, e in enumerate(evidence)}
+    sets = results.get("evidence_sets") or []
+    # a set is one more link, to its row in the appendix: a finding never repeats the set's documents
+    evidence_index.update({s["id"]: len(evidence) + i for i, s in enumerate(sets)})
     waivers: dict[str, int] = {}
     waiver_rows: list[list] = []
     rows = []
@@ -145,7 +168,7 @@ def findings_data(results: dict, ctx: RenderContext, states: dict[str, str]) -> 
             f["resource"],
             f["message"],
             [evidence_index[e] for e in f.get("evidence", ()) if e in evidence_index],
-            f"{loc['path']}:{loc['line']}" if loc and loc.get("line") else (loc or {}).get("path"),
+            _location(loc) or "; ".join(f.get("where") or ()) or None,
             wi,
             CHANGE_CODES.get(states.get(f["fingerprint"], ""), 0),
         ])  # fmt: skip
@@ -174,7 +197,8 @@ def findings_data(results: dict, ctx: RenderContext, states: dict[str, str]) -> 
         "evidence": [
             [e.get("kind") or e["id"][:12], evidence_href(ctx.link_base, e["path"]), e.get("status", "")]
             for e in evidence
-        ],
+        ]
+        + [[f"{len(s['documents'])} documents", "#" + set_anchor(s["id"]), ""] for s in sets],
         "waivers": waiver_rows,
         "findings": rows,
         "hasPrevious": ctx.previous is not None,
@@ -186,7 +210,7 @@ def _controls_view(results: dict) -> list[dict]:
     per_control: dict[str, Counter] = defaultdict(Counter)
     per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
     for f in results["findings"]:
-        key = "waived" if f.get("waiver") and f["status"] in ("fail", "error") else f["status"]
+        key = "waived" if f.get("waiver") and f["status"] == "fail" else f["status"]
         for cid in f.get("control_ids", ()):
             per_control[cid][key] += 1
             per_check[(cid, f["check_id"])][key] += 1
@@ -279,10 +303,35 @@ def build_view(results: dict, ctx: RenderContext) -> dict:
         "evidence": [
             dict(e, href=evidence_href(ctx.link_base, e["path"])) for e in results.get("evidence", [])
         ],
+        "evidence_sets": _sets_view(results, ctx),
         "status_order": STATUS_ORDER,
         "severity_order": SEVERITY_ORDER,
         "domains": DOMAINS,
     }
+
+
+def _sets_view(results: dict, ctx: RenderContext) -> list[dict]:
+    """Evidence sets for the appendix: each with its anchor and a link to each of its documents."""
+    by_id = {e["id"]: e for e in results.get("evidence", [])}
+    view = []
+    for s in results.get("evidence_sets") or []:
+        docs = [by_id[d] for d in s["documents"] if d in by_id]
+        view.append(
+            {
+                "id": s["id"],
+                "anchor": set_anchor(s["id"]),
+                "documents": [
+                    {
+                        "id": d["id"],
+                        "label": d.get("target") or d["id"][:12],
+                        "kind": d.get("kind", ""),
+                        "href": evidence_href(ctx.link_base, d["path"]),
+                    }
+                    for d in docs
+                ],  # fmt: skip
+            }
+        )
+    return view
 
 
 def render_html(results: dict, path: Path, ctx: RenderContext) -> None:

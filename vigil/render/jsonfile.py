@@ -1,9 +1,8 @@
-"""The canonical JSON result, written atomically."""
+"""The canonical JSON result (vigil.render stages and commits it, like every report)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 CHUNK = 2_000  # findings encoded at a time: bounded memory on 100,000-finding runs
@@ -15,8 +14,7 @@ def _dumps(value) -> str:
 
 
 def render_json(results: dict, path: Path, ctx) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with open(path, "w", encoding="utf-8") as fh:
         fh.write("{")
         for position, (key, value) in enumerate(results.items()):
             fh.write(("," if position else "") + _dumps(key) + ":")
@@ -28,4 +26,3 @@ def render_json(results: dict, path: Path, ctx) -> None:
             else:
                 fh.write(_dumps(value))
         fh.write("}\n")
-    os.replace(tmp, path)

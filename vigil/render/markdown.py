@@ -37,6 +37,21 @@ def esc(value: object, limit: int = MAX_CELL) -> str:
     return _REFERENCE.sub("\\1\u200b", _MARKUP.sub(r"\\\1", _clip(value, limit)))
 
 
+def esc_paragraph(value: object) -> str:
+    """Free text (a description, a remediation) as one inert Markdown paragraph of any length: markup
+    escaped, line breaks folded (so no line can start a list or heading), a leading list marker escaped."""
+    text = esc(value, limit=1 << 30)
+    return "\\" + text if re.match(r"[-+=]|\d+[.)]", text) else text
+
+
+def link(url: object) -> str:
+    """An http(s) address as an autolink; anything else (javascript:, data:, a relative path) as text."""
+    text = str(url or "")
+    if re.fullmatch(r"https?://[^\s<>\\`]+", text):
+        return f"<{text}>"
+    return esc(text, limit=1 << 30)
+
+
 def code(value: object, limit: int = MAX_CELL) -> str:
     """An identifier as a code span: nothing inside is markup or a mention; only | needs escaping."""
     text = _clip(value, limit).replace("|", "\\|")

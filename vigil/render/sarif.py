@@ -15,6 +15,7 @@ from vigil.compare import OPEN as FAILING
 from vigil.compare import compare
 from vigil.model import SEVERITY_RANK
 from vigil.render import sarif_limits as limits
+from vigil.render.markdown import code, esc_paragraph, link
 from vigil.render.sarif_limits import FIXED, OPEN, WAIVED
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -108,22 +109,25 @@ def _rule(check_id: str, meta: dict, controls: list[dict]) -> tuple[so.Reporting
     description = meta.get("description") or title
     remediation = meta.get("remediation")
     refs = [r for r in meta.get("references") or () if isinstance(r, str) and r]
-    text, markdown = [description], [description]
+    # the Markdown is made of data (check docstrings, plugin metadata): every piece is escaped, as in
+    # every other format, so a remediation like [x](javascript:...) stays text
+    text, markdown = [description], [esc_paragraph(description)]
     if meta.get("implemented") is False:
         note = "No installed plugin provides this check, so a person has to verify it by hand."
         text.append(note)
         markdown.append(f"_{note}_")
     if remediation:
         text.append(f"Remediation: {remediation}")
-        markdown.append(f"**Remediation:** {remediation}")
+        markdown.append(f"**Remediation:** {esc_paragraph(remediation)}")
     if controls:
         text.append("Controls: " + "; ".join(f"{c['id']} {c.get('title') or ''}".strip() for c in controls))
         markdown.append(
-            "**Controls:**\n\n" + "\n".join(f"- `{c['id']}` {c.get('title') or ''}" for c in controls)
+            "**Controls:**\n\n"
+            + "\n".join(f"- {code(c['id'])} {esc_paragraph(c.get('title') or '')}" for c in controls)
         )
     if refs:
         text.append("References: " + " ".join(refs))
-        markdown.append("**References:**\n\n" + "\n".join(f"- <{r}>" for r in refs))
+        markdown.append("**References:**\n\n" + "\n".join(f"- {link(r)}" for r in refs))
     tags, cut = _tags(meta, controls)
     rule = so.ReportingDescriptor(
         id=check_id,
@@ -278,6 +282,9 @@ def _result(entry: tuple, index: dict[str, int], elsewhere: dict, source_root) -
             "vigil-status": finding["status"],
             "vigil-severity": severity,
             "vigil-controls": list(finding.get("control_ids") or ()),
+            # what the finding was judged on: evidence document or set ids, and record file:line
+            "vigil-evidence": list(finding.get("evidence") or ()),
+            **({"vigil-records": list(finding["where"])} if finding.get("where") else {}),
             # attested by a person, not machine-verified: who, when, until when, which document
             **({"vigil-attestation": finding["attestation"]} if finding.get("attestation") else {}),
         },

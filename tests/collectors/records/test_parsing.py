@@ -41,6 +41,11 @@ def _collect(tmp_path: Path, source: str, target: dict) -> Evidence:
     return run_task(Task(collector, target), CollectContext(base_dir=tmp_path, now=lambda: NOW))
 
 
+def _placed(problems) -> tuple:
+    """Problems as where and message; their content-made `resource` is tested on its own."""
+    return tuple({k: v for k, v in p.items() if k != "resource"} for p in problems)
+
+
 def _file(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> str:
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,7 +141,7 @@ def test_json_bad_record_is_a_problem_naming_its_index(tmp_path):
             "where": "lms/export.json:[0]",
         }
     ]
-    assert ev.problems == (
+    assert _placed(ev.problems) == (
         {"where": "lms/export.json:[1]", "message": "training record skipped: completed_at is empty"},
         {"where": "lms/export.json:[2]", "message": "training record skipped: not an object"},
     )
@@ -183,7 +188,7 @@ def test_semicolon_delimited_export(tmp_path):
     )
     ev = _collect(tmp_path, "personnel", {"path": path, "delimiter": ";"})
     assert [r["id"] for r in ev.data] == ["e1002"]
-    assert ev.problems == (
+    assert _placed(ev.problems) == (
         {
             "where": "hr/roster.csv:2",
             "message": "personnel record skipped: personal_data_access: 'ja' is not yes/no",
@@ -215,7 +220,7 @@ def test_malformed_rows_are_problems_naming_file_and_line_and_the_rest_loads(tmp
         ("e1006", "hr/roster.csv:7"),
         ("e1007", "hr/roster.csv:9"),
     ]
-    assert ev.problems == (
+    assert _placed(ev.problems) == (
         {
             "where": "hr/roster.csv:3",
             "message": "personnel record skipped: pii_access: 'maybe' is not yes/no",
@@ -227,6 +232,23 @@ def test_malformed_rows_are_problems_naming_file_and_line_and_the_rest_loads(tmp
         },
         {"where": "hr/roster.csv:10", "message": "personnel record skipped: pii_access is empty"},
     )
+
+
+def test_a_malformed_rows_resource_is_what_it_holds_so_inserting_rows_above_keeps_it(tmp_path):
+    header = "employee_id,pii_access\n"
+    bad = "e1002,maybe\n"
+    _file(tmp_path, "a.csv", header + bad + "e1003,,\n" + bad)
+    _file(tmp_path, "b.csv", header + "e1000,yes\ne1001,no\n" + bad + "e1003,,\n" + bad)
+    columns = {"id": "employee_id", "personal_data_access": "pii_access"}
+    before = _collect(tmp_path, "personnel", {"path": "a.csv", "columns": columns}).problems
+    after = _collect(tmp_path, "personnel", {"path": "b.csv", "columns": columns}).problems
+    assert [p["where"] for p in before] == ["a.csv:2", "a.csv:3", "a.csv:4"]
+    assert [p["where"] for p in after] == ["b.csv:4", "b.csv:5", "b.csv:6"]
+    strip = [p["resource"].split("#", 1)[1] for p in before]
+    assert strip == [p["resource"].split("#", 1)[1] for p in after]
+    # the same bad row twice is two findings, each with its own stable resource
+    assert strip[0] != strip[2] and strip[2] == strip[0] + "-2"
+    assert before[0]["resource"].startswith("a.csv#row-")
 
 
 def test_bad_dates_are_problems_and_the_rest_loads(tmp_path):
