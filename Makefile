@@ -32,6 +32,8 @@ bench: setup
 	$(BIN)/python bench/render_reports.py
 	$(BIN)/python bench/tls_scan.py
 	$(BIN)/python bench/nmap_overhead.py
+	$(BIN)/python bench/pack_verify.py
+	$(BIN)/python bench/aws_scan.py
 	$(BIN)/python bench/roster_checks.py
 
 clean:
