@@ -336,6 +336,11 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
         name: {str(k).strip().lower(): v for k, v in m.items()}
         for name, m in target.get("values", {}).items()
     }
+    # per field, what _record needs, looked up once rather than once per row
+    plan = tuple(
+        (f.name, columns[f.name], f.parse, f.required, f.default, f.omit_empty, values.get(f.name))
+        for f in kind.fields
+    )
     records, problems = [], []
     try:
         with ctx.open_binary(shown) as fh:
@@ -360,7 +365,7 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
                     )
             seen: Counter[str] = Counter()
             for where, raw in rows:
-                record, errors = _record(raw, kind, columns, values, opts)
+                record, errors = _record(raw, plan, opts)
                 if errors:
                     message = f"{kind.name} record skipped: {'; '.join(errors)}"
                     resource = f"{shown}#row-{row_digest(raw)}"
@@ -376,13 +381,7 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
     return Collected(records, tuple(problems))
 
 
-def _record(
-    raw: Any,
-    kind: RecordType,
-    columns: Mapping[str, str],
-    values: Mapping[str, Mapping[str, Any]],
-    opts: Options,
-) -> tuple[dict, list[str]]:
+def _record(raw: Any, plan: tuple, opts: Options) -> tuple[dict, list[str]]:
     if isinstance(raw, ReadError):
         return {}, [raw.message]
     if not isinstance(raw, Mapping):
@@ -392,26 +391,30 @@ def _record(
     if None in raw:  # the surplus cells of a row longer than the header
         errors.append(f"{len(raw[None])} more cell(s) than the header has")
     checked = CHECKED in raw
-    for f in kind.fields:
-        column = columns[f.name]
+    for name, column, parse, required, default, omit_empty, mapping in plan:
         value = raw.get(column)
-        if type(value) is str and not checked:
-            if len(value) > opts.max_cell:
-                errors.append(f"{column}: {len(value)} characters is over the limit of {opts.max_cell}")
-                continue
-            if NOT_UTF8.search(value):
-                errors.append(f"{column}: not UTF-8 text")
-                continue
-        if f.name in values and value is not None:
-            value = values[f.name].get(str(value).strip().lower(), value)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if f.required:
+        if type(value) is str:
+            if not checked:
+                if len(value) > opts.max_cell:
+                    errors.append(f"{column}: {len(value)} characters is over the limit of {opts.max_cell}")
+                    continue
+                if NOT_UTF8.search(value):
+                    errors.append(f"{column}: not UTF-8 text")
+                    continue
+            if mapping is not None:
+                value = mapping.get(value.strip().lower(), value)
+            if type(value) is str and not value.strip():
+                value = None
+        elif mapping is not None and value is not None:
+            value = mapping.get(str(value).strip().lower(), value)
+        if value is None:
+            if required:
                 errors.append(f"{column} is empty")
-            elif not f.omit_empty:
-                record[f.name] = f.default
+            elif not omit_empty:
+                record[name] = default
             continue
         try:
-            record[f.name] = f.parse(value, opts)
+            record[name] = parse(value, opts)
         except ValueError as exc:
             errors.append(f"{column}: {exc}")
     return record, errors
