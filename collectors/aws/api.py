@@ -356,7 +356,7 @@ class Stats:
         if self.limit is not None:
             self.limit.wait()
         parts = event_name.split(".")
-        self.requests[parts[1] if len(parts) > 1 else "?"] += 1
+        self.requests[parts[2] if len(parts) > 2 else "?"] += 1
 
     def summary(self) -> dict[str, Any]:
         return {"requests": sum(self.requests.values()), "throttled": self.throttled}
