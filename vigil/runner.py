@@ -17,6 +17,7 @@ from vigil.errors import UserError
 from vigil.evaluate import evaluate
 from vigil.history import archive_previous, summaries
 from vigil.model import Evidence
+from vigil.ratchet import Pinned, gate_new_only
 from vigil.render import RenderContext, render
 from vigil.results import build_results
 from vigil.store import EvidenceStore
@@ -36,6 +37,7 @@ class RunOptions:
     mode: str = "scan"
     config_path: Path | str | None = None
     target_label: str = "default"
+    new_only: Pinned | None = None  # gate only on findings this pinned file does not accept
     wait_lock: float = 0.0  # seconds a run waits for another run to release the output folder
 
 
@@ -159,6 +161,8 @@ def finish(
         evidence_dir=evidence_dir,
         history=summaries(out_dir),
     )
+    if options.new_only is not None:
+        results["gate"] = gate_new_only(results, options.new_only, out_dir)
     written = write_reports(results, out_dir, options.formats, previous)
     outdir.commit([*staged_files, *written])
     return results, written

@@ -17,8 +17,12 @@ RENDERERS: dict[str, tuple[str, str, str]] = {
     "junit": ("vigil.render.junit", "render_junit", "junit.xml"),
     "csv": ("vigil.render.csvfile", "render_csv", "findings.csv"),
     "md": ("vigil.render.markdown", "render_markdown", "summary.md"),
+    "oscal": ("vigil.render.oscal", "render_oscal", "results.oscal.json"),
 }
-FORMATS = tuple(RENDERERS)
+# written only when named, never by `all`: OSCAL is an export for GRC tools, several times slower than the
+# reports on runs of tens of thousands of findings
+ON_REQUEST = ("oscal",)
+FORMATS = tuple(name for name in RENDERERS if name not in ON_REQUEST)
 
 
 @dataclass(frozen=True, slots=True)
