@@ -57,6 +57,7 @@ def collect(*kinds: str, **entry: Any) -> dict[str, list]:
 
 def judge(check_id: str, evidence: dict[str, list], days_ahead: int = 0, **params: Any) -> dict[str, tuple]:
     """{resource: (status, message)} of one check on the evidence, `days_ahead` after now."""
+    registry.load_plugins()
     check = registry.checks.get(check_id)
     assert check is not None, check_id
     merged = {**check.params, **params, "now": datetime.now(UTC) + timedelta(days=days_ahead)}
