@@ -196,7 +196,7 @@ class Session:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     @classmethod
-    def open(cls, spec: Mapping[str, Any], stats: Stats | None = None, max_attempts: int = 3) -> Session:
+    def open(cls, spec: Mapping[str, Any], max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Session:
         session = cls(spec, max_attempts)
         session._boto()  # fail here, as the unit's failure, when credentials or the role are wrong
         return session
@@ -420,7 +420,7 @@ def unit_session(unit: Mapping[str, Any], service: str) -> Iterator[tuple[Sessio
     with AccountGate.enter(unit["account"], unit.get("max_concurrent_accounts")):
         _current.stats = stats
         try:
-            session = Session.open(unit["session"], stats, budget.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
+            session = Session.open(unit["session"], budget.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
             yield session, stats
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise UserError(describe(exc, service)) from None
