@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/nmap_overhead.py
 	$(BIN)/python bench/pack_verify.py
 	$(BIN)/python bench/aws_scan.py
+	$(BIN)/python bench/history_store.py
 
 clean:
 	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out
