@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from vigil.errors import UserError as UserError  # re-exported: collectors raise it for a target they cannot read
 from vigil.files import MAX_FILE_BYTES, open_regular
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
