@@ -435,7 +435,8 @@ def verify_cmd(pack: Path, key: Path | None, max_size: int | None, as_json: bool
     if report.problems:
         for problem in report.problems:
             click.echo(problem)
-        click.echo(f"{pack}: FAILED verification: {len(report.problems)} problems")
+        count = len(report.problems)
+        click.echo(f"{pack}: FAILED verification: {count} problem{'' if count == 1 else 's'}")
         return 1
     signature = f"; signature valid ({report.signer})" if report.signer else ""
     click.echo(f"{pack}: intact: {report.files} files, {report.bytes} bytes match the manifest{signature}")
