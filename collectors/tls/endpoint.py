@@ -7,6 +7,7 @@ import socket
 import warnings
 from collections.abc import Mapping
 from datetime import timedelta
+from importlib.metadata import version
 from typing import Any
 
 from cryptography.utils import CryptographyDeprecationWarning
@@ -20,7 +21,6 @@ from sslyze import (
     ServerScanRequest,
     ServerScanStatusEnum,
 )
-from sslyze import __version__ as sslyze_version
 from sslyze.errors import (
     ConnectionToServerFailed,
     ServerRejectedTlsHandshake,
@@ -59,6 +59,8 @@ PROBED = {
 # connections sslyze opens at once to one endpoint: its own default, which its authors tuned to stay
 # below the rate limits of real servers
 CONNECTIONS_PER_ENDPOINT = 5
+
+SSLYZE_VERSION = version("sslyze")  # the module attribute is a submodule, not the version text
 
 
 def _address(host: str) -> str:
@@ -201,7 +203,7 @@ def scan(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
         "port": port,
         "server_name": server_name,
         "address": location.ip_address,
-        "engine": f"sslyze {sslyze_version}",
+        "engine": f"sslyze {SSLYZE_VERSION}",
         "protocols": protocols,
         "certificate": None,
     }

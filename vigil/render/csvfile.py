@@ -24,6 +24,7 @@ COLUMNS = (
     "fingerprint",
     "location",
     "records",
+    "attestation",
 )
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection"); a leading
 # single quote makes them show it as text. Resources and messages come from scanned systems, so any
@@ -63,8 +64,19 @@ def _row(finding: dict, checks: dict, control_titles: dict[str, str]) -> list[st
         finding.get("fingerprint"),
         location,
         JOIN.join(finding.get("where") or ()),
+        _attestation(finding.get("attestation")),
     )
     return [neutralise(v) for v in row]
+
+
+def _attestation(att: dict | None) -> str:
+    """Who vouches for a finding that rests on a person's word rather than a machine's observation."""
+    if not att:
+        return ""
+    text = f"attested by {att.get('attester')} on {att.get('attested_at')}, expires {att.get('expires')}"
+    if att.get("sha256"):
+        text += f", document {att.get('document')} sha256 {att.get('sha256')}"
+    return text + "; not machine-verified"
 
 
 def render_csv(results: dict, path: Path, ctx) -> None:
