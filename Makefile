@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python bench/tls_scan.py
 	$(BIN)/python bench/nmap_overhead.py
 	$(BIN)/python bench/pack_verify.py
+	$(BIN)/python bench/aws_scan.py
 
 clean:
 	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out

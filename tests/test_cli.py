@@ -36,7 +36,7 @@ def test_demo_has_pass_fail_and_manual_controls(demo_run):
     # the demo's network: an FTP server left open, an unsigned and a weakly signed token
     assert statuses["PP-FIREWALL"] == "fail"
     assert statuses["PP-ACCESS-AUTHORIZED-ONLY"] == "fail"
-    assert statuses["PP-SECURITY-PROGRAM"] == "manual"
+    assert statuses["PP-SECURITY-PROGRAM"] == "fail"  # the demo AWS account's unencrypted volume
     assert doc["gate"]["passed"] is False
     assert statuses["PP-TLS-IN-TRANSIT"] == "fail"  # the demo's legacy and expired TLS endpoints
     assert doc["scores"]["overall"]["coverage"] < 90  # honest: part of the policy is still manual
@@ -123,7 +123,7 @@ def test_gate_exit_codes(org, tmp_path, capsys):
     out = str(tmp_path / "o")
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json"]) == 1
     assert main(["scan", "--config", str(org), "--output", out, "--format", "json", "--fail-on", "none"]) == 0
-    # the demo's unsigned and weakly signed tokens are critical findings
+    # critical findings: the demo's unsigned and weakly signed tokens, its AWS account's public bucket
     assert (
         main(["scan", "--config", str(org), "--output", out, "--format", "json", "--fail-on", "critical"])
         == 1

@@ -111,6 +111,8 @@ sources:
   # tls:
   #   - host: 127.0.0.1
   #     port: 8443
+  #     server_name: api.internal.example   # SNI and the name the certificate must match
+  #     ca_bundle: pki/internal-root.pem    # trust your internal CA instead of the system store
   # code:
   #   - path: src/
 """

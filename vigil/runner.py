@@ -56,7 +56,9 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
         started = now()
         store = EvidenceStore(options.out_dir / "evidence")
         tasks = plan(config)
-        ctx = CollectContext(base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes)
+        ctx = CollectContext(
+            base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes, evidence_dir=store.root
+        )
         evidence = collect(tasks, ctx, store, config.concurrency, config.task_timeout)
         run_id = uuid.uuid4().hex
         kept = store.write_baseline(resolved_document(baseline), stage=True)

@@ -40,6 +40,7 @@ def test_demo_document_is_valid_oscal_and_tells_the_story(demo):
     for control_id, finding in by_control.items():  # satisfied exactly when vigil says pass
         assert (finding.target.status.state.value == "satisfied") == (status[control_id] == "pass")
     assert "pass" in status.values() and "manual" in status.values()
+    assert by_control["PP-INCIDENT-RESPONSE"].target.status.state.value == "satisfied"  # the attested plan
     training = by_control["PP-TRAINING-ANNUAL"]
     assert status["PP-TRAINING-ANNUAL"] == "fail"
     assert training.target.status.state.value == "not-satisfied"
@@ -47,6 +48,8 @@ def test_demo_document_is_valid_oscal_and_tells_the_story(demo):
     manual = next(c for c, s in status.items() if s == "manual")
     assert by_control[manual].remarks.startswith("Needs manual review")
     assert by_control[manual].target.status.reason == "other"
+    assert by_control["PP-PRIVACY-NOTICE-PUBLISHED"].remarks.startswith("Needs manual review")
+    assert by_control["PP-PRIVACY-NOTICE-PUBLISHED"].target.status.state.value == "not-satisfied"
     # finding -> observation -> evidence file, each link resolvable
     observations = {o.uuid: o for o in result.observations}
     related = [observations[r.observation_uuid] for r in training.related_observations]
