@@ -241,15 +241,18 @@ def _framework_options(results: dict) -> list[dict]:
     ]
 
 
-def _changes(change: comparing.Change | None) -> dict | None:
+def _changes(change: comparing.Change | None, previous: dict | None) -> dict | None:
     if change is None:
         return None
     order = sorted(change.new, key=_finding_order)
     return {
         "new": len(change.new),
         "fixed": len(change.absent),
-        "still_open": len(change.unchanged) + len(change.updated),
+        # failing in both runs, waived or not (vigil.compare: a waiver is not a fix)
+        "still_open": len(change.still_failing),
         "updated": len(change.updated),
+        "newly_waived": len(change.newly_waived(previous)),
+        "not_evaluated": len(change.not_evaluated),
         "new_list": order[:CHANGE_LIST_LIMIT],
         "fixed_list": sorted(change.absent, key=_finding_order)[:CHANGE_LIST_LIMIT],
     }
@@ -277,7 +280,7 @@ def build_view(results: dict, ctx: RenderContext) -> dict:
     summary = results.get("summary", {})
     return {
         "change": change,
-        "changes": _changes(change),
+        "changes": _changes(change, ctx.previous),
         "cards": [
             {
                 "key": k,
