@@ -90,7 +90,7 @@ def _evidence(
         data, _ = redact(data, task.collector.plain)
     except RecursionError:
         data, failure = None, failure or "the collected data is nested too deeply to keep"
-    problems = tuple(redact(dict(p))[0] for p in problems)
+    problems = tuple(redact(dict(p), task.collector.plain)[0] for p in problems)  # a plain `where` stays
     if failure is not None:
         failure, _ = redact(failure)
     return Evidence(
