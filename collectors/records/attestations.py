@@ -7,15 +7,18 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from vigil.errors import UserError
-from vigil.model import CollectContext
+from vigil.model import CollectContext, UserError
 from vigil.registry import collector
 
 from .parsing import Options, parse_date
 
 
 @collector(
-    name="records.attestations", kind="records.attestations", source="attestations", ttl=timedelta(days=1)
+    name="records.attestations",
+    kind="records.attestations",
+    source="attestations",
+    ttl=timedelta(days=1),
+    plain=("where", "attested_at", "expires", "sha256"),
 )
 def attestations(target: Mapping[str, Any], ctx: CollectContext) -> dict:
     """One attestation from vigil.yaml: what it attests (subject, covers), who, when, until when, and either
