@@ -12,14 +12,14 @@ from pathlib import Path
 import click
 
 from vigil import __version__, historystore, outdir, registry
-from vigil.baseline import load_baseline, shipped_names
+from vigil.baseline import control_doc, load_baseline, shipped_names
 from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.ratchet import gate_new_only, load_pinned
 from vigil.render import FORMATS, RENDERERS, RenderContext, render
-from vigil.results import control_doc, read_results
+from vigil.results import read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
 FAIL_ON = click.Choice([*SEVERITIES, "none"])
