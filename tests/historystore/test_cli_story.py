@@ -167,3 +167,16 @@ def test_history_without_a_store_says_so(tmp_path, capsys):
     other.write_text('{"runs": "no"}')
     assert main(["diff", str(other), str(other)]) == 2
     assert "neither a vigil results.json nor a SARIF 2.1.0 log" in capsys.readouterr().err
+
+
+def test_store_none_records_nothing(tmp_path, capsys):
+    config = build_demo(tmp_path / "org")
+    out = tmp_path / "out"
+    assert (
+        main(["scan", "--config", str(config), "--output", str(out), "--format", "json", "--store", "none"])
+        == 1
+    )
+    assert not (out / "history.sqlite").exists()
+    assert json.loads((out / "results.json").read_text())["history"] == []
+    assert main(["history", "--output", str(out)]) == 2
+    assert "no history store here yet" in capsys.readouterr().err
