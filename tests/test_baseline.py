@@ -127,6 +127,9 @@ def test_shipped_privacy_policy_baseline():
         "aws.ec2.nacl_public_ingress",
     )
     assert controls["PP-BACKGROUND-CHECK"].checks == ("records.background_checks.before_access",)
+    assert "records.personnel.access_only_active" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert "logs.access.personal_data_authorised" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert controls["PP-CODE-AUDIT"].checks == ("code.bandit.high_severity",)
     # controls without a check carry what the auditor does by hand
     assert all(c.manual_procedure for c in baseline.controls if not c.checks)
     assert baseline.policy_title == "Privacy Policy"
