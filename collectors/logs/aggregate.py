@@ -57,6 +57,7 @@ class Clock:
         self.year = year
         self.today = now.astimezone(tz).date()
         self._cache: dict[Any, tuple[int, int, int]] = {}
+        self._utc: dict[str, tuple[int, int, int]] = {}  # "2026-11-30T12:34" of "...:56Z" times
 
     def _remember(self, key: Any, moment: datetime) -> tuple[int, int, int]:
         if len(self._cache) > 50_000:  # bounded: a long log is read in time order, old minutes go cold
@@ -69,6 +70,15 @@ class Clock:
     def iso(self, text: str) -> tuple[int, int, int, int]:
         """ISO 8601 with or without zone ("2026-11-30T12:34:56Z", "... 12:34:56.5+02:00"); naive
         times are in the source's zone. Raises ValueError."""
+        if len(text) == 20 and text[19] == "Z":  # CloudTrail's form: the minute's text is the key
+            hit = self._utc.get(text[:16])
+            if hit is not None:
+                return hit[0], hit[1], hit[2], int(text[17:19])
+            hit = self.iso(text[:19] + "+00:00")  # validated the long way, once a minute
+            if len(self._utc) > 50_000:
+                self._utc.clear()
+            self._utc[text[:16]] = hit[:3]
+            return hit
         if len(text) < 19 or text[16] != ":":
             raise ValueError(f"{text!r} is not an ISO 8601 time with seconds")
         zone = text[19:].lstrip(".0123456789")

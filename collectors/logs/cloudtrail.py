@@ -25,7 +25,7 @@ DIGEST = re.compile(rb'\s*\{\s*"awsAccountId"\s*:.*"digestStartTime"', re.S)
 HIDDEN = "HIDDEN_DUE_TO_SECURITY_REASONS"  # CloudTrail's name for a login attempt by an unknown user
 
 
-class Identity(msgspec.Struct):
+class Identity(msgspec.Struct, frozen=True, gc=False):  # hashable: principal_of is cached on it
     type: str | None = None
     userName: str | None = None  # noqa: N815 - CloudTrail's field names
     arn: str | None = None
@@ -34,22 +34,22 @@ class Identity(msgspec.Struct):
     invokedBy: str | None = None  # noqa: N815
 
 
-class Resource(msgspec.Struct):
+class Resource(msgspec.Struct, gc=False):
     ARN: str | None = None
 
 
-class Request(msgspec.Struct):
+class Request(msgspec.Struct, gc=False):
     bucketName: str | None = None  # noqa: N815
     tableName: str | None = None  # noqa: N815
     dBInstanceIdentifier: str | None = None  # noqa: N815
     secretId: str | None = None  # noqa: N815
 
 
-class Response(msgspec.Struct):
+class Response(msgspec.Struct, gc=False):
     ConsoleLogin: str | None = None
 
 
-class Record(msgspec.Struct):
+class Record(msgspec.Struct, gc=False):
     """The fields of a CloudTrail record that the checks judge; the decoder skips every other field."""
 
     eventTime: str  # noqa: N815
@@ -62,7 +62,7 @@ class Record(msgspec.Struct):
     requestParameters: Request | None = None  # noqa: N815
 
 
-class Trail(msgspec.Struct):
+class Trail(msgspec.Struct, gc=False):
     Records: list[Record]
 
 
@@ -98,8 +98,12 @@ def _personal(record: Record, match) -> bool:
     return any(r.ARN and match(r.ARN) for r in record.resources or ())
 
 
-def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> str | None:
-    """Feed one record to the aggregate; the reason when it cannot be understood."""
+_PRINCIPALS: dict[Identity, tuple[str, str, str | None]] = {}  # identities repeat: worked out once
+
+
+def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match, personal: dict) -> str | None:
+    """Feed one record to the aggregate; the reason when it cannot be understood. `personal` caches
+    whether a bucket holds personal data (a source's records name few buckets, over and over)."""
     try:
         minute, weekday, hour, second = clock.iso(record.eventTime)
     except ValueError as exc:
@@ -109,7 +113,12 @@ def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> st
     identity = record.userIdentity
     if identity is None:
         return None
-    name, kind, arn = principal_of(identity)
+    who = _PRINCIPALS.get(identity)
+    if who is None:
+        if len(_PRINCIPALS) > 100_000:
+            _PRINCIPALS.clear()
+        who = _PRINCIPALS[identity] = principal_of(identity)
+    name, kind, arn = who
     login = record.eventName == "ConsoleLogin"
     if login:
         response = record.responseElements
@@ -118,7 +127,20 @@ def _judge(record: Record, agg: Aggregator, clock: Clock, loc: int, match) -> st
             name = f"unknown user ({record.sourceIPAddress or '?'})"
     else:
         success = record.errorCode is None
-    pd = bool(match and success and _personal(record, match))
+    pd = False
+    if match and success:
+        params = record.requestParameters
+        bucket = params.bucketName if params is not None else None
+        if bucket and not (params.tableName or params.dBInstanceIdentifier or params.secretId):
+            # the common data event: one bucket, and its resources' ARNs (cached per bucket and ARNs)
+            key = (bucket, *(r.ARN for r in record.resources or ()))
+            pd = personal.get(key)
+            if pd is None:
+                if len(personal) > 10_000:
+                    personal.clear()
+                pd = personal[key] = _personal(record, match)
+        else:
+            pd = _personal(record, match)
     agg.event(minute, second, weekday, hour, loc, name, kind, login, success, pd, record.sourceIPAddress, arn)
     return None
 
@@ -149,8 +171,9 @@ def read(stream: BinaryIO, agg: Aggregator, clock: Clock, file_index: int, spec:
         else:
             match = spec.get("personal_data_match")
             base = file_index << (2 * BITS)
+            personal: dict = {}
             for index, record in enumerate(trail.Records):
-                why = _judge(record, agg, clock, base | (index << BITS) | 1, match)
+                why = _judge(record, agg, clock, base | (index << BITS) | 1, match, personal)
                 if why is not None:
                     progress.malformed(f"{agg.files[file_index]['path']}:[{index}]", why)
             progress.index = len(trail.Records)
@@ -176,6 +199,7 @@ def _stream(
     decode = json.JSONDecoder().raw_decode
     text = codecs.getincrementaldecoder("utf-8")(errors="replace")
     match = spec.get("personal_data_match")
+    personal: dict = {}
     name = agg.files[file_index]["path"]
     buf, pos, eof = text.decode(head), 0, False
     line, counted = 1, 0  # line number at buf[counted]
@@ -249,7 +273,8 @@ def _stream(
         line += buf.count("\n", counted, pos)
         counted = pos
         try:
-            why = _judge(msgspec.convert(record, Record), agg, clock, pack(file_index, index, line), match)
+            record = msgspec.convert(record, Record)
+            why = _judge(record, agg, clock, pack(file_index, index, line), match, personal)
         except msgspec.ValidationError as exc:
             why = str(exc)
         if why is not None:
