@@ -5,9 +5,11 @@ from __future__ import annotations
 import fnmatch
 import glob
 import gzip
+import io
 import re
 import zlib
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,6 +27,10 @@ READERS: dict[str, Callable[..., None]] = {
     "jsonl": jsonl.read,
 }
 GZIP_MAGIC = b"\x1f\x8b"
+# a gzip file up to this size (compressed, and decompressed) is inflated whole in a helper thread while
+# the file before it is judged: zlib releases the GIL, so decompression runs on the second core. A
+# larger, multi-member, truncated or damaged one is streamed the ordinary way, which reports its faults.
+INFLATE_AHEAD = 24 << 20
 
 
 class Progress:
@@ -88,14 +94,42 @@ def _decompressed(raw: BinaryIO) -> BinaryIO:
     return gzip.GzipFile(fileobj=raw, mode="rb") if raw.peek(2)[:2] == GZIP_MAGIC else raw
 
 
-def _read_file(name: str, reader, agg: Aggregator, clock: Clock, spec: Mapping, ctx: CollectContext) -> list:
+def _inflated(name: str, ctx: CollectContext) -> bytes | None:
+    """The content of a small, whole, single-member gzip file; None when it is to be read the ordinary
+    way (not gzip, large, or faulty: that way names the fault and where it is)."""
+    try:
+        with ctx.open_binary(name) as raw:
+            if raw.read(2) != GZIP_MAGIC:
+                return None
+            data = GZIP_MAGIC + raw.read(INFLATE_AHEAD)
+        if len(data) > INFLATE_AHEAD:
+            return None
+        inflater = zlib.decompressobj(31)
+        content = inflater.decompress(data, INFLATE_AHEAD + 1)
+    except (OSError, UserError, zlib.error):
+        return None
+    if not inflater.eof or inflater.unused_data or len(content) > INFLATE_AHEAD:
+        return None  # cut short, another member follows, or trailing bytes: GzipFile judges them
+    return content
+
+
+def _read_file(
+    name: str,
+    reader,
+    agg: Aggregator,
+    clock: Clock,
+    spec: Mapping,
+    ctx: CollectContext,
+    content: bytes | None = None,
+) -> list:
     progress = Progress()
     problems = []
     complete = True
-    with ctx.open_binary(name) as raw:
+    with io.BytesIO(content) if content is not None else ctx.open_binary(name) as raw:
         agg.open_file(name)
         try:
-            reader(_decompressed(raw), agg, clock, agg.file_index, spec, progress)
+            stream = raw if content is not None else _decompressed(raw)
+            reader(stream, agg, clock, agg.file_index, spec, progress)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             complete = False
             at = f"[{progress.index}]" if agg.fmt == "cloudtrail" else str(progress.line + 1)
@@ -161,11 +195,16 @@ def access_logs(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     )
     problems: list[dict] = []
     names = expand(pattern, ctx)
-    for name in names:
-        try:
-            problems.extend(_read_file(name, READERS[fmt], agg, clock, spec, ctx))
-        except UserError as exc:
-            if len(names) == 1:
-                raise
-            problems.append({"where": name, "message": str(exc)})  # one bad file of many: the rest count
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflate") as ahead:
+        coming: Future | None = ahead.submit(_inflated, names[0], ctx) if len(names) > 1 else None
+        for i, name in enumerate(names):
+            content = coming.result() if coming is not None else None
+            coming = ahead.submit(_inflated, names[i + 1], ctx) if i + 1 < len(names) else None
+            try:
+                problems.extend(_read_file(name, READERS[fmt], agg, clock, spec, ctx, content))
+            except UserError as exc:
+                if len(names) == 1:
+                    raise
+                problems.append({"where": name, "message": str(exc)})  # one bad file of many: the rest count
+            del content
     return Collected(agg.items(), tuple(problems))
