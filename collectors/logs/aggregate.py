@@ -57,6 +57,7 @@ class Clock:
         self.year = year
         self.today = now.astimezone(tz).date()
         self._cache: dict[Any, tuple[int, int, int]] = {}
+        self.minutes = self._cache  # bsd_bytes() keys (a line's first 12 bytes), read by auth.py inline
         self._utc: dict[str, tuple[int, int, int]] = {}  # "2026-11-30T12:34" of "...:56Z" times
 
     def _remember(self, key: Any, moment: datetime) -> tuple[int, int, int]:
