@@ -30,7 +30,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 # a gzip file up to this size (compressed, and decompressed) is inflated whole in a helper thread while
 # the file before it is judged: zlib releases the GIL, so decompression runs on the second core. A
 # larger, multi-member, truncated or damaged one is streamed the ordinary way, which reports its faults.
-INFLATE_AHEAD = 24 << 20
+INFLATE_AHEAD = 16 << 20  # as cloudtrail.FAST_LIMIT: such a file is decoded in one go
 
 
 class Progress:
