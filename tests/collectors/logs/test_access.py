@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
+from vigil.collectors.logs import access
 
 from tests.logfiles import auth_line, ct_event, truncate, write_cloudtrail, write_lines
 from vigil.cli import main
 from vigil.config import load_config
 from vigil.errors import UserError
+from vigil.model import CollectContext
 
 T0 = datetime(2026, 11, 30, 9, 0)
 
@@ -85,3 +90,57 @@ def test_truncated_file_is_an_error_finding_and_the_rest_is_judged(tmp_path):
     assert root["status"] == "fail" and root["location"] == {"path": "ct/a.json.gz", "line": 1}
     gap = by[("logs.coverage.max_gap", "gap:db01:2026-11-30T09:00Z")]
     assert gap["status"] == "fail" and gap["location"] == {"path": "auth.log", "line": 2}
+
+
+def _bench_module():
+    """bench/access_logs.py, whose generator writes CloudTrail and auth.log as the bench judges them."""
+    path = Path(__file__).resolve().parents[3] / "bench" / "access_logs.py"
+    spec = importlib.util.spec_from_file_location("bench_access_logs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_files_inflated_ahead_give_the_same_evidence_as_the_streamed_way(tmp_path, monkeypatch):
+    """Small gzip files are inflated whole in a helper thread; the evidence must be exactly what the
+    GzipFile stream gives, with a two-member gzip file and a truncated one among them."""
+    bench = _bench_module()
+    monkeypatch.setattr(bench, "PER_FILE", 400)
+    bench.generate(tmp_path, 4_000)
+    files = sorted((tmp_path / "cloudtrail").glob("*.json.gz"))
+    assert len(files) == 5
+    # the third file as two gzip members (cat a.gz b.gz): valid gzip, not inflated ahead
+    body = gzip.decompress(files[2].read_bytes())
+    half = len(body) // 2
+    files[2].write_bytes(gzip.compress(body[:half]) + gzip.compress(body[half:]))
+    truncate(files[3], 0.5)
+    ctx = CollectContext(base_dir=tmp_path, now=lambda: datetime(2026, 11, 30, 23, 0).astimezone())
+    targets = [
+        {
+            "path": "cloudtrail/*.json.gz",
+            "system": "aws",
+            "personal_data_resources": ["arn:aws:s3:::customer-*"],
+        },
+        {"path": "auth.log", "system": "db01", "personal_data": True},
+    ]
+    inflated = []
+    real = access._inflated
+
+    def spy(name, ctx):
+        content = real(name, ctx)
+        inflated.append((name, content is not None))
+        return content
+
+    monkeypatch.setattr(access, "_inflated", spy)
+    ahead = [access.access_logs(t, ctx) for t in targets]
+    # the whole single-member files were inflated ahead; the two-member and the truncated one were not
+    assert [taken for _, taken in sorted(inflated)] == [True, True, False, False, True]
+    monkeypatch.setattr(access, "INFLATE_AHEAD", 0)  # every file through GzipFile, as before
+    streamed = [access.access_logs(t, ctx) for t in targets]
+    for fast, slow in zip(ahead, streamed, strict=True):
+        assert fast.data == slow.data and fast.problems == slow.problems
+    source = ahead[0].data[0]
+    assert source["events"] > 1_000 and len(source["files"]) == 5
+    assert [f["complete"] for f in source["files"]] == [True, True, True, False, True]
+    assert any("truncated gzip" in p["message"] for p in ahead[0].problems)
+    assert any(item["record"] == "principal" and item["personal_data_events"] for item in ahead[0].data)
