@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import glob
 import gzip
-import io
 import re
 import zlib
 from collections.abc import Callable, Mapping
@@ -31,6 +30,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 # the file before it is judged: zlib releases the GIL, so decompression runs on the second core. A
 # larger, multi-member, truncated or damaged one is streamed the ordinary way, which reports its faults.
 INFLATE_AHEAD = 16 << 20  # as cloudtrail.FAST_LIMIT: such a file is decoded in one go
+PIECE = 1 << 20  # inflated in pieces of this size, handed on without joining them
 
 
 class Progress:
@@ -94,7 +94,31 @@ def _decompressed(raw: BinaryIO) -> BinaryIO:
     return gzip.GzipFile(fileobj=raw, mode="rb") if raw.peek(2)[:2] == GZIP_MAGIC else raw
 
 
-def _inflated(name: str, ctx: CollectContext) -> bytes | None:
+class Inflated:
+    """A gzip file inflated ahead, as the pieces zlib gave (no joined copy), read once in order."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = pieces[::-1]
+
+    def read1(self, size: int = -1) -> bytes:
+        if not self._pieces:
+            return b""
+        piece = self._pieces.pop()
+        if 0 < size < len(piece):
+            piece, rest = piece[:size], piece[size:]
+            self._pieces.append(rest)
+        return piece
+
+    read = read1  # the readers take what comes; an empty piece is the end
+
+    def __enter__(self) -> Inflated:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pieces.clear()
+
+
+def _inflated(name: str, ctx: CollectContext) -> Inflated | None:
     """The content of a small, whole, single-member gzip file; None when it is to be read the ordinary
     way (not gzip, large, or faulty: that way names the fault and where it is)."""
     try:
@@ -105,12 +129,19 @@ def _inflated(name: str, ctx: CollectContext) -> bytes | None:
         if len(data) > INFLATE_AHEAD:
             return None
         inflater = zlib.decompressobj(31)
-        content = inflater.decompress(data, INFLATE_AHEAD + 1)
+        pieces, size, pending = [], 0, data
+        while not inflater.eof and size <= INFLATE_AHEAD:
+            piece = inflater.decompress(pending, PIECE)
+            if not piece and not pending:
+                break  # no input left and nothing more comes out: the file is cut short
+            pieces.append(piece)
+            size += len(piece)
+            pending = inflater.unconsumed_tail
     except (OSError, UserError, zlib.error):
         return None
-    if not inflater.eof or inflater.unused_data or len(content) > INFLATE_AHEAD:
+    if not inflater.eof or inflater.unused_data or size > INFLATE_AHEAD:
         return None  # cut short, another member follows, or trailing bytes: GzipFile judges them
-    return content
+    return Inflated(pieces)
 
 
 def _read_file(
@@ -120,12 +151,12 @@ def _read_file(
     clock: Clock,
     spec: Mapping,
     ctx: CollectContext,
-    content: bytes | None = None,
+    content: Inflated | None = None,
 ) -> list:
     progress = Progress()
     problems = []
     complete = True
-    with io.BytesIO(content) if content is not None else ctx.open_binary(name) as raw:
+    with content if content is not None else ctx.open_binary(name) as raw:
         agg.open_file(name)
         try:
             stream = raw if content is not None else _decompressed(raw)

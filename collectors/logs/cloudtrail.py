@@ -149,8 +149,6 @@ def read(stream: BinaryIO, agg: Aggregator, clock: Clock, file_index: int, spec:
     """A file as AWS delivers it (one line, up to FAST_LIMIT decompressed) is decoded in one go into
     the few fields judged; a larger or pretty-printed one is streamed a record at a time."""
     head, failure = bytearray(), None  # grown in place: no second copy of the file
-    if isinstance(stream, io.BytesIO):  # inflated ahead (access.py): its bytes, not a copy
-        head = stream.read(FAST_LIMIT + 1)
     try:
         while len(head) <= FAST_LIMIT:
             piece = stream.read1(CHUNK)
