@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import gzip
+import os
 import re
 import zlib
 from collections.abc import Callable, Mapping
@@ -123,7 +124,7 @@ def _inflated(name: str, ctx: CollectContext) -> Inflated | None:
     way (not gzip, large, or faulty: that way names the fault and where it is)."""
     try:
         with ctx.open_binary(name) as raw:
-            if raw.read(2) != GZIP_MAGIC:
+            if os.fstat(raw.fileno()).st_size > INFLATE_AHEAD or raw.read(2) != GZIP_MAGIC:
                 return None
             data = GZIP_MAGIC + raw.read(INFLATE_AHEAD)
         if len(data) > INFLATE_AHEAD:
