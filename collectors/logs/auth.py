@@ -110,22 +110,24 @@ def _events(chunk: bytes, first_line: int, agg: Aggregator, clock: Clock, base: 
     number, counted = first_line, 0  # line number at chunk[counted]
     event, match, count_lines, rfind = agg.event, SSHD.match, chunk.count, chunk.rfind
     minutes = clock.minutes  # b"Nov 30 12:34" -> (epoch minute, weekday, hour), shared with bsd_bytes
+    find = chunk.find
     for at in found:
         start = rfind(b"\n", 0, at) + 1
-        head = chunk[start : at + 1]
         number += count_lines(b"\n", counted, start)
         counted = start
         loc = base | (number << BITS) | number
-        if chunk[at] == 93 and b" sshd[" in head:  # "]"
+        if chunk[at] == 93 and find(b" sshd[", start, at + 1) >= 0:  # "]", and " sshd[" before it
             m = match(chunk, at)
             if m is None:
                 continue
-            hit = minutes.get(head[:12])
-            if hit is not None:  # the common case, bsd_bytes() inlined: an RFC 3164 minute seen before
+            # the common case, bsd_bytes() inlined: an RFC 3164 minute seen before (a cached key is a
+            # syslog time, so it never reaches past `at`)
+            hit = minutes.get(chunk[start : start + 12])
+            if hit is not None:
                 minute, weekday, hour = hit
-                second = int(head[13:15])
+                second = int(chunk[start + 13 : start + 15])
             else:
-                minute, weekday, hour, second = _time(head, clock)
+                minute, weekday, hour, second = _time(chunk[start : at + 1], clock)
             user = INVALID if m[3] else m[4].decode("utf-8", "replace")
             if m[1]:
                 count = int(m[1])
@@ -148,14 +150,14 @@ def _events(chunk: bytes, first_line: int, agg: Aggregator, clock: Clock, base: 
                 None,
                 count,
             )
-        elif chunk.startswith(b"]: ROOT", at) and b" login[" in head:
+        elif chunk.startswith(b"]: ROOT", at) and b" login[" in (head := chunk[start : at + 1]):
             minute, weekday, hour, second = _time(head, clock)
             agg.event(minute, second, weekday, hour, loc, "root", kind="root", login=True, via="console")
         elif chunk.startswith(b"(su", at):
             m = SU_ROOT.search(chunk, at, at + 200)
             if m is None:
                 continue
-            minute, weekday, hour, second = _time(head, clock)
+            minute, weekday, hour, second = _time(chunk[start : at + 1], clock)
             via = m[1].decode("utf-8", "replace") or "?"
             agg.event(minute, second, weekday, hour, loc, "root", kind="root", via=via)
     return extra
