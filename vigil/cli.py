@@ -16,7 +16,7 @@ from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.files import inside
 from vigil.model import SEVERITIES
-from vigil.render import FORMATS, RenderContext, render
+from vigil.render import FORMATS, RenderContext, render_all
 from vigil.results import control_doc, read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
@@ -189,10 +189,11 @@ def report_cmd(
         link_base="" if link_base == "." else link_base + "/",
         extra={"sarif_absent": not sarif_omit_fixed},
     )
-    for name in _formats(fmt):
-        if name == "json" and out_dir.resolve() == results_file.parent.resolve():
-            continue  # never overwrite the source of truth with itself
-        click.echo(f"wrote {render(results, name, out_dir, ctx)}")
+    same_folder = out_dir.resolve() == results_file.parent.resolve()
+    # never overwrite the source of truth with itself; the others are written in one pass
+    names = [n for n in _formats(fmt) if not (n == "json" and same_folder)]
+    for path in render_all(results, names, out_dir, ctx):
+        click.echo(f"wrote {path}")
     return 0
 
 

@@ -17,7 +17,7 @@ from vigil.errors import UserError
 from vigil.evaluate import evaluate
 from vigil.history import archive_previous, summaries
 from vigil.model import Evidence
-from vigil.render import RenderContext, render
+from vigil.render import RenderContext, render_all
 from vigil.results import build_results
 from vigil.store import EvidenceStore
 from vigil.waivers import apply_waivers, parse_waivers
@@ -173,11 +173,8 @@ def config_name(path: Path | str | None) -> str | None:
 def write_reports(results: dict, out_dir: Path, formats: Iterable[str], previous: dict | None) -> list[Path]:
     """Render every format to its staged name; the caller commits them together."""
     ctx = RenderContext(previous=previous)
-    written = [render(results, "json", out_dir, ctx, stage=True)]
-    for fmt in formats:
-        if fmt != "json":
-            written.append(render(results, fmt, out_dir, ctx, stage=True))
-    return written
+    # one pass over the findings feeds every format (vigil.render.render_all)
+    return render_all(results, ["json", *(f for f in formats if f != "json")], out_dir, ctx, stage=True)
 
 
 def parse_as_of(text: str | None) -> datetime | None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
+import shutil
+import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
+from xml.sax.saxutils import quoteattr
 
 from vigil.model import DOMAINS
 
@@ -91,47 +94,83 @@ def _testcase(suite: ET.Element, finding: dict, check: dict, control_titles, pro
     return "pass"
 
 
+def _attrs(**values: object) -> str:
+    return "".join(f" {k}={quoteattr(_x(v))}" for k, v in values.items() if v is not None)
+
+
+class JunitSink:
+    """junit.xml written as findings arrive: each testcase is serialised at once into its domain's
+    spool file; close() writes the suites with their counts around the spooled testcases."""
+
+    def __init__(self, head: dict, path: Path, ctx) -> None:
+        self._checks = head.get("checks") or {}
+        controls = head.get("controls") or ()
+        self._titles = {c["id"]: c.get("title") or "" for c in controls}
+        self._procedures = {c["id"]: c["manual_procedure"] for c in controls if c.get("manual_procedure")}
+        self._head = head
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._spools: dict[str, IO[bytes]] = {}
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def add(self, finding: dict) -> None:
+        check = self._checks.get(finding["check_id"]) or {}
+        domain = check.get("domain") or "unknown"
+        spool = self._spools.get(domain)
+        if spool is None:
+            spool = self._spools[domain] = tempfile.TemporaryFile(dir=self._path.parent)  # noqa: SIM115
+            self._counts[domain] = dict.fromkeys(("tests", "failures", "errors", "skipped", "pass"), 0)
+        holder = ET.Element("testsuite")
+        counts = self._counts[domain]
+        counts[_testcase(holder, finding, check, self._titles, self._procedures)] += 1
+        counts["tests"] += 1
+        case = holder[0]
+        ET.indent(case, space=" ", level=2)
+        spool.write(b"  " + ET.tostring(case, encoding="utf-8", xml_declaration=False).rstrip() + b"\n")
+
+    def close(self) -> None:
+        run = self._head.get("run") or {}
+        baseline = (self._head.get("baseline") or {}).get("name") or "baseline"
+        stamp = _timestamp(run.get("finished_at") or run.get("started_at"))
+        order = [d for d in DOMAINS if d in self._spools] + sorted(
+            d for d in self._spools if d not in DOMAINS
+        )
+        totals = {
+            k: sum(self._counts[d][k] for d in order) for k in ("tests", "failures", "errors", "skipped")
+        }
+        try:
+            with open(self._path, "wb") as out:
+                out.write(b"<?xml version='1.0' encoding='utf-8'?>\n")
+                top = _attrs(name=f"vigil {baseline}", time=_seconds(run), **totals, timestamp=stamp)
+                out.write(f"<testsuites{top}>\n".encode())
+                for i, domain in enumerate(order):
+                    counts = {k: self._counts[domain][k] for k in ("tests", "failures", "errors", "skipped")}
+                    attrs = _attrs(name=domain, id=i, time="0", timestamp=stamp, **counts)
+                    out.write(f" <testsuite{attrs}>\n  <properties>\n".encode())
+                    for name, value in (
+                        ("baseline", baseline),
+                        ("run_id", run.get("id")),
+                        ("domain", domain),
+                    ):
+                        prop = _attrs(name=name, value="" if value is None else value)
+                        out.write(f"   <property{prop} />\n".encode())
+                    out.write(b"  </properties>\n")
+                    spool = self._spools[domain]
+                    spool.seek(0)
+                    shutil.copyfileobj(spool, out, 1 << 20)
+                    out.write(b" </testsuite>\n")
+                out.write(b"</testsuites>\n")
+        finally:
+            for spool in self._spools.values():
+                spool.close()
+
+
+def open_sink(head: dict, path: Path, ctx) -> JunitSink:
+    return JunitSink(head, path, ctx)
+
+
 def render_junit(results: dict, path: Path, ctx) -> None:
     """Write junit.xml; unwaived fail is a failure, error an error, manual and not_applicable skipped."""
-    checks = results.get("checks") or {}
-    controls = results.get("controls") or ()
-    control_titles = {c["id"]: c.get("title") or "" for c in controls}
-    procedures = {c["id"]: c["manual_procedure"] for c in controls if c.get("manual_procedure")}
-    by_domain: dict[str, list[dict]] = {}
-    for finding in results.get("findings") or ():
-        domain = (checks.get(finding["check_id"]) or {}).get("domain") or "unknown"
-        by_domain.setdefault(domain, []).append(finding)
+    from vigil.render import feed, head_of
 
-    run = results.get("run") or {}
-    baseline = (results.get("baseline") or {}).get("name") or "baseline"
-    stamp = _timestamp(run.get("finished_at") or run.get("started_at"))
-    root = ET.Element("testsuites", name=_x(f"vigil {baseline}"), time=_seconds(run))
-    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-    order = [d for d in DOMAINS if d in by_domain] + sorted(d for d in by_domain if d not in DOMAINS)
-    for i, domain in enumerate(order):
-        suite = ET.SubElement(root, "testsuite", name=_x(domain), id=str(i), time="0")
-        if stamp:
-            suite.set("timestamp", stamp)
-        props = ET.SubElement(suite, "properties")
-        for name, value in (("baseline", baseline), ("run_id", run.get("id")), ("domain", domain)):
-            ET.SubElement(props, "property", name=name, value=_x(value))
-        counts = dict.fromkeys(("tests", "failures", "errors", "skipped", "pass"), 0)
-        for finding in by_domain[domain]:
-            counts[
-                _testcase(suite, finding, checks.get(finding["check_id"]) or {}, control_titles, procedures)
-            ] += 1
-            counts["tests"] += 1
-        for key in totals:
-            suite.set(key, str(counts[key]))
-            totals[key] += counts[key]
-    for key, value in totals.items():
-        root.set(key, str(value))
-    if stamp:
-        root.set("timestamp", stamp)
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    ET.indent(root, space=" ")
-    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)
+    feed(open_sink(head_of(results), path, ctx), results.get("findings") or ())

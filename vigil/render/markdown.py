@@ -278,3 +278,14 @@ def render_markdown(results: dict, path: Path, ctx) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(summary(results, ctx.previous), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _open_unwaived(f: dict) -> bool:
+    return f["status"] in FAILING and not f.get("waiver")
+
+
+def open_sink(head: dict, path: Path, ctx):
+    """summary.md lists only open findings: those are all it keeps."""
+    from vigil.render import Subset
+
+    return Subset(head, path, ctx, _open_unwaived, render_markdown)
