@@ -59,6 +59,7 @@ class Field:
 class RecordType:
     name: str
     fields: tuple[Field, ...]
+    shared: tuple[str, ...] = ()  # fields whose values repeat down the column
 
 
 PERSONNEL = RecordType(
@@ -72,6 +73,7 @@ PERSONNEL = RecordType(
         Field("status", lambda t, f: parse_text(t, f).lower() or "active", default="active"),
         Field("personal_data_access", parse_bool, required=True),
     ),
+    shared=("department", "role", "status"),
 )
 TRAINING = RecordType(
     "training",
@@ -80,6 +82,7 @@ TRAINING = RecordType(
         Field("course", parse_text, required=True),
         Field("completed_at", parse_date, required=True),
     ),
+    shared=("course", "completed_at"),
 )
 
 
@@ -133,6 +136,9 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
             raise UserError(f"{shown}:1: header lacks column {', '.join(missing)}; map it under `columns:`")
     records, problems = [], []
     date_format = target.get("date_format")
+    # values that repeat down a column (department, status, course, dates) are kept once: a million-row
+    # export then costs memory for what is unique in it
+    shared: dict[str, str] = {}
     seen: Counter[str] = Counter()
     for where, raw in rows:
         record, errors = _record(raw, kind, columns, date_format)
@@ -149,6 +155,10 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
                 }
             )
         else:
+            for name in kind.shared:
+                value = record.get(name)
+                if type(value) is str:
+                    record[name] = shared.setdefault(value, value)
             record["where"] = where
             records.append(record)
     return Collected(records, tuple(problems))

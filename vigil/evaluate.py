@@ -179,7 +179,9 @@ def evaluate(
     citations = Citations(judged)
     for eff in checks.values():
         findings.extend(_run(eff, by_kind, as_of, citations))
-    return Evaluation(controls, checks, tuple(findings), tuple(judged), MappingProxyType(citations.sets))
+    # what results and reports need of the evidence is its metadata: its data is let go with the view
+    described = tuple(replace(ev, data=None) for ev in judged)
+    return Evaluation(controls, checks, tuple(findings), described, MappingProxyType(citations.sets))
 
 
 def set_id(documents: Iterable[str]) -> str:

@@ -125,6 +125,8 @@ def finish(
 ) -> tuple[dict, list[Path]]:
     """Judge, score and write the reports; the caller holds the output folder's lock."""
     evaluation = evaluate(baseline, evidence, as_of, options.only)
+    if isinstance(evidence, list):
+        evidence.clear()  # the evidence data is judged: its memory goes back before the reports are written
     known = {c.id for c in registry.checks} | set(evaluation.checks)
     waivers = parse_waivers(
         baseline.waivers, as_of, baseline.warn_days, options.waivers, baseline.max_waiver_days, known
