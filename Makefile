@@ -30,6 +30,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/evaluate_evidence.py
 	$(BIN)/python bench/render_reports.py
+	$(BIN)/python bench/large_roster.py
 
 clean:
 	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out

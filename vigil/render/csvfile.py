@@ -67,11 +67,13 @@ def _row(finding: dict, checks: dict, control_titles: dict[str, str]) -> list[st
 
 
 class CsvSink:
-    """findings.csv in UTF-8 with a BOM (so Excel detects the encoding), a row written per finding."""
+    """findings.csv in UTF-8 with a BOM (so Excel detects the encoding), a row written per finding.
+    The columns a finding shares with others of its check (controls, titles) are made once per check."""
 
     def __init__(self, head: dict, path: Path, ctx) -> None:
         self._checks = head.get("checks") or {}
         self._titles = {c["id"]: c.get("title") or "" for c in head.get("controls") or ()}
+        self._shared: dict[tuple, list[str]] = {}
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(path, "w", encoding="utf-8-sig", newline="", buffering=1 << 20)  # noqa: SIM115
@@ -79,7 +81,37 @@ class CsvSink:
         self._writer.writerow(COLUMNS)
 
     def add(self, finding: dict) -> None:
-        self._writer.writerow(_row(finding, self._checks, self._titles))
+        if finding.get("waiver") or finding.get("location"):
+            self._writer.writerow(_row(finding, self._checks, self._titles))
+            return
+        key = (finding["check_id"], tuple(finding.get("control_ids") or ()))
+        first = self._shared.get(key)
+        if first is None:
+            first = self._shared[key] = _row(finding, self._checks, self._titles)[:4]
+        cells = (
+            finding["status"],
+            finding.get("severity"),
+            finding.get("resource"),
+            finding.get("message"),
+            None,
+            None,
+            None,
+            None,
+            None,
+            JOIN.join(finding.get("evidence") or ()),
+            finding.get("fingerprint"),
+            None,
+            JOIN.join(finding.get("where") or ()),
+        )
+        self._writer.writerow(
+            first
+            + [
+                ("'" + v if v[:1] in FORMULA_STARTS else v)
+                if type(v) is str
+                else ("" if v is None else str(v))
+                for v in cells
+            ]
+        )
 
     def close(self) -> None:
         self._fh.close()
