@@ -31,6 +31,8 @@ bench: setup
 	$(BIN)/python bench/evaluate_evidence.py
 	$(BIN)/python bench/render_reports.py
 	$(BIN)/python bench/large_roster.py
+	$(BIN)/python bench/tls_scan.py
+	$(BIN)/python bench/nmap_overhead.py
 
 clean:
 	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out

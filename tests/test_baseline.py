@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from vigil import registry
 from vigil.baseline import load_baseline
 from vigil.errors import UserError
+from vigil.evaluate import effective_checks
 
 TRAINING_CONTROL = """\
   - id: PP-TRAINING-ANNUAL
@@ -100,13 +102,25 @@ def test_shipped_privacy_policy_baseline():
     assert baseline.chain == ("privacy-policy",)
     assert len(baseline.controls) == 64
     assert len({c.id for c in baseline.controls}) == 64
-    assert baseline.parameters == {"training.max_age_days": 365}
+    assert baseline.parameters["training.max_age_days"] == 365
+    assert baseline.parameters["tls.min_version"] == "1.2"  # a string: "1.2", not the float 1.2
+    assert baseline.parameters["network.allowed_ports"] == [80, 443]
+    assert baseline.parameters["jwt.max_lifetime_minutes"] == 60
+    # the records checks' deadlines, as the policy states them
+    assert baseline.parameters["dsr.max_business_days"] == 5
+    assert baseline.parameters["dsr.early_deletion_working_days"] == 15
+    assert baseline.parameters["retention.support_max_days"] == 30
+    assert baseline.parameters["retention.account_months"] == 6
+    assert baseline.parameters["retention.transaction_years"] == 7
     controls = {c.id: c for c in baseline.controls}
     training = controls["PP-TRAINING-ANNUAL"]
     assert training.checks == ("records.training.annual_completion", "records.training.known_people")
     assert training.domain == "administrative"
     assert training.quote in baseline.policy_text
-    assert controls["PP-ACCESS-AUTHORIZED-ONLY"].checks == ("records.personnel.access_only_active",)
+    assert controls["PP-ACCESS-AUTHORIZED-ONLY"].checks[0] == "records.personnel.access_only_active"
+    assert "jwt.tokens.unforgeable" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert controls["PP-FIREWALL"].checks == ("hosts.ports.unexpected_open", "hosts.ports.risky_service")
+    assert controls["PP-BACKGROUND-CHECK"].checks == ("records.background_checks.before_access",)
     # controls without a check carry what the auditor does by hand
     assert all(c.manual_procedure for c in baseline.controls if not c.checks)
     assert baseline.policy_title == "Privacy Policy"
@@ -120,9 +134,14 @@ def test_child_extends_a_shipped_baseline_by_name(family):
     assert child.chain == ("acme", "privacy-policy")
     assert child.version == "2"
     assert child.parameters == {
+        **load_baseline("privacy-policy").parameters,  # inherited, then overridden
         "training.max_age_days": 180,
         "training.courses": ["Privacy basics"],
     }
+    assert child.parameters["tls.min_version"] == "1.2"  # inherited from the shipped baseline
+    assert child.parameters["training.max_age_days"] == 180
+    assert child.parameters["training.courses"] == ["Privacy basics"]
+    assert child.parameters["pentest.max_age_days"] == 365  # inherited
     ids = [c.id for c in child.controls]
     assert "PP-DC-SURVEILLANCE" not in ids and len(ids) == 63
     assert child.check_overrides == {"records.training.known_people": {"severity": "high", "params": {}}}
@@ -137,7 +156,14 @@ def test_grandchild_inherits_through_a_relative_path(family):
     assert grand.chain == ("acme-eu", "acme", "privacy-policy")  # child first
 
     # parameters: the nearest baseline wins, the rest are inherited
-    assert grand.parameters == {"training.max_age_days": 90, "training.courses": ["Privacy basics"]}
+    assert grand.parameters == {
+        **shipped.parameters,
+        "training.max_age_days": 90,
+        "training.courses": ["Privacy basics"],
+    }
+    assert grand.parameters["training.max_age_days"] == 90
+    assert grand.parameters["training.courses"] == ["Privacy basics"]
+    assert grand.parameters["dsr.max_business_days"] == shipped.parameters["dsr.max_business_days"]
 
     # controls: same id replaces in place, exclusions accumulate, new ones come last
     controls = {c.id: c for c in grand.controls}
@@ -263,3 +289,15 @@ def test_a_baseline_must_be_a_mapping(tmp_path):
     path = _write(tmp_path / "list.yaml", "- name: acme\n")
     with pytest.raises(UserError, match=r":1: a baseline is a mapping"):
         load_baseline(path)
+
+
+def test_a_parameter_too_large_for_the_code_is_a_user_error_naming_its_line(tmp_path):
+    registry.load_plugins()
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        "name: acme\nextends: privacy-policy\nparameters:\n  training.max_age_days: 99999999999999999999\n"
+    )
+    with pytest.raises(
+        UserError, match=r"acme.yaml:4: parameters.training.max_age_days: parameter .* must be int between"
+    ):
+        effective_checks(load_baseline(str(path)))

@@ -408,3 +408,71 @@ def test_an_outcome_without_cite_refers_to_its_evidence_set_once(tmp_path, monke
     assert result.evidence_sets[set_id] == tuple(sorted((east.sha256, west.sha256)))
     assert {f.evidence for f in mine} == {(set_id,)}
     assert all(f.where == () for f in mine)
+
+
+OPTIONAL = """\
+name: acme-optional
+title: Optional evidence kinds
+controls:
+  - id: ACME-SCREENING
+    title: People with data access are screened first
+    domain: administrative
+    section: Security
+    quote: "only employees who passed the background check"
+    frameworks: {iso27001: [A.6.1]}
+    checks: [records.background_checks.before_access]
+  - id: ACME-PLAN
+    title: The security plan is current
+    domain: administrative
+    section: Security
+    quote: "a complete security plan"
+    frameworks: {iso27001: [A.5.24]}
+    checks: [records.incidents.security_plan]
+"""
+
+
+def test_an_optional_kind_no_source_provides_is_an_empty_list_not_an_error(tmp_path):
+    # background checks read records.access_list? and aws.iam.users?: judged without them
+    people = [{"id": "e1001", "status": "active", "personal_data_access": True, "where": "r.csv:2"}]
+    checks = [{"person_id": "e1001", "completed_at": "2020-01-01", "status": "clear", "where": "bg.csv:2"}]
+    screened = _evidence("records.background_checks", data=checks, target="bg.csv")
+    result = evaluate(load_baseline(_write(tmp_path, OPTIONAL)), [roster(data=people), screened], AS_OF)
+    assert _by(result.findings, "records.background_checks.before_access") == {
+        "person:e1001": ("pass", "background check clear on 2020-01-01")
+    }
+    # attestation-only control: no attestation configured keeps it manual, not an error
+    assert [f.status for f in result.findings if f.check_id == "records.incidents.security_plan"] == [
+        "manual"
+    ]
+
+
+def test_an_optional_kind_with_broken_evidence_is_still_an_error(tmp_path):
+    people = [{"id": "e1001", "status": "active", "personal_data_access": True, "where": "r.csv:2"}]
+    broken = _evidence(
+        "records.access_list", data=None, error="access.csv: file not found", target="access.csv"
+    )
+    screened = _evidence("records.background_checks", data=[], target="bg.csv")
+    result = evaluate(
+        load_baseline(_write(tmp_path, OPTIONAL)), [roster(data=people), screened, broken], AS_OF
+    )
+    found = _by(result.findings, "records.background_checks.before_access")
+    assert found["evidence:records.access_list:access.csv"] == ("error", "access.csv: file not found")
+
+
+def test_an_attested_outcome_becomes_an_attested_finding(tmp_path):
+    plan = {
+        "id": "plan",
+        "subject": "security_plan",
+        "covers": ["emergency_response", "monitoring", "user_notification"],
+        "attester": "CISO",
+        "attested_at": "2026-06-01",
+        "expires": "2027-06-01",
+        "statement": "reviewed",
+        "document": None,
+        "sha256": None,
+        "where": "attestation plan",
+    }
+    attested = _evidence("records.attestations", data=plan, target="plan")
+    result = evaluate(load_baseline(_write(tmp_path, OPTIONAL)), [roster(), attested], AS_OF)
+    [finding] = [f for f in result.findings if f.check_id == "records.incidents.security_plan"]
+    assert finding.status == "pass" and finding.attestation["attester"] == "CISO"

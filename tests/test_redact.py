@@ -373,3 +373,17 @@ def test_unchanged_data_is_returned_as_is_and_changed_data_is_a_copy():
 def test_a_secret_inside_a_non_secret_pair_value_is_still_found():
     redacted, count = redact_text(f"session={JWT} next=/home")
     assert JWT not in redacted and redacted.endswith(" next=/home") and count == 1
+
+
+@pytest.mark.parametrize("text", ["tokens.txt:2", "secrets.csv:[3]", "see passwords.xlsx:14 for the row"])
+def test_a_file_and_line_is_a_location_not_a_secret(text):
+    assert redact_text(text) == (text, 0)
+
+
+def test_a_dotted_secret_key_with_a_numeric_value_is_still_a_secret():
+    assert redact_text("db.password: 1234") == ("db.password: [REDACTED]", 1)
+
+
+def test_a_key_naming_the_verdict_about_a_secret_is_not_masked():
+    doc = {"signature_check": "verified", "password_valid": "no", "signature": "c2lnbmF0dXJl"}
+    assert redact(doc)[0] == {"signature_check": "verified", "password_valid": "no", "signature": MASK}

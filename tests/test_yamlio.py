@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import time
+
 import pytest
 
 from vigil.errors import UserError
@@ -138,3 +142,49 @@ def test_empty_file_is_none_with_no_lines(tmp_path):
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing yet\n")
     assert load_yaml(path) == (None, {})
+
+
+def test_an_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    with pytest.raises(UserError, match="once aliases are expanded; refused"):
+        load_yaml(path)
+    assert time.perf_counter() - started < 10
+
+
+def test_duplicate_keys_name_both_lines(tmp_path):
+    path = tmp_path / "vigil.yaml"
+    path.write_text("baseline: privacy-policy\nfail_on: high\nfail_on: none\n")
+    with pytest.raises(UserError, match=r"vigil.yaml:3: fail_on: duplicate key \(first at line 2\)"):
+        load_yaml(path)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("x: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 64 levels"),
+        ("".join("  " * i + f"k{i}:\n" for i in range(100)), ":66: nested deeper than 64 levels"),
+        ("? [a, b]\n: c\n", ":1: (top level): a key must be plain text"),
+        ("a: 1\x00\n", "invalid YAML"),
+    ],
+)
+def test_hostile_shapes_are_one_line_errors(tmp_path, text, problem):
+    path = tmp_path / "x.yaml"
+    path.write_text(text)
+    with pytest.raises(UserError, match=re.escape(problem)):
+        load_yaml(path)
+
+
+def test_a_fifo_or_an_oversized_file_is_not_read(tmp_path):
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(UserError, match="not a regular file"):
+        load_yaml(fifo)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (17 << 20))
+    with pytest.raises(UserError, match="over the limit"):
+        load_yaml(big)

@@ -253,6 +253,7 @@ def _finding(
         evidence=evidence_ids,
         location=outcome.location,
         where=where,
+        attestation=outcome.attestation,
     )
 
 
@@ -281,7 +282,12 @@ def _run(
     view: dict[str, list[Any]] = {}
     used: list[str] = []
     runnable = True
-    for kind in eff.check.needs:
+    for need in eff.check.needs:
+        # "kind?" is optional: when no source provides it at all, the check sees an empty list
+        kind, optional = need.removesuffix("?"), need.endswith("?")
+        if optional and kind not in by_kind:
+            view[kind] = []
+            continue
         good = []
         for ev in by_kind.get(kind, ()):
             if ev.status != "ok":

@@ -95,24 +95,42 @@ class Outcome:
     message: str
     location: Mapping[str, Any] | None = None
     cite: Any = field(default=None, compare=False, repr=False)
+    # the outcome rests on a person's attestation, not on a machine's observation: who attested what,
+    # when, until when, and the sha256 of the attested document (reports show it as attested)
+    attestation: Mapping[str, Any] | None = None
 
 
 def ok(
-    resource: str, message: str = "compliant", location: Mapping[str, Any] | None = None, *, cite: Any = None
+    resource: str,
+    message: str = "compliant",
+    location: Mapping[str, Any] | None = None,
+    *,
+    cite: Any = None,
+    attestation: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    return Outcome("pass", resource, message, location, cite)
+    return Outcome("pass", resource, message, location, cite, attestation)
 
 
 def fail(
-    resource: str, message: str, location: Mapping[str, Any] | None = None, *, cite: Any = None
+    resource: str,
+    message: str,
+    location: Mapping[str, Any] | None = None,
+    *,
+    cite: Any = None,
+    attestation: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    return Outcome("fail", resource, message, location, cite)
+    return Outcome("fail", resource, message, location, cite, attestation)
 
 
 def error(
-    resource: str, message: str, location: Mapping[str, Any] | None = None, *, cite: Any = None
+    resource: str,
+    message: str,
+    location: Mapping[str, Any] | None = None,
+    *,
+    cite: Any = None,
+    attestation: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    return Outcome("error", resource, message, location, cite)
+    return Outcome("error", resource, message, location, cite, attestation)
 
 
 def manual(resource: str, message: str, *, cite: Any = None) -> Outcome:
@@ -150,6 +168,7 @@ class Finding:
     location: Mapping[str, Any] | None = None
     waiver: Waiver | None = None
     where: tuple[str, ...] = ()  # records the finding rests on: "file.csv:12", "file.json:[3]"
+    attestation: Mapping[str, Any] | None = None  # attested, not machine-verified (see Outcome)
 
     @property
     def fingerprint(self) -> str:

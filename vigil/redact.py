@@ -54,6 +54,8 @@ _DESCRIBES = frozenset(
         "format", "label", "description", "url", "uri", "endpoint", "kms", "manager", "store", "vault",
         "strength", "complexity", "reuse", "prevention", "hint", "question", "fingerprint", "field",
         "fields", "id", "ids", "report", "flag", "active", "ttl", "lifetime", "duration", "level",
+        "check", "checked", "verified", "verification", "valid", "validity", "result", "outcome",
+        "entry", "index", "position", "line", "row", "source", "origin", "location", "where",
     }
 )  # fmt: skip
 # `aws_access_key_id` ends in `id` but the key id is itself credential material
@@ -174,6 +176,18 @@ def _candidates(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+_FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?P<ext>[A-Za-z][A-Za-z0-9]{0,5})")
+
+
+def _is_location(key: str, sep: str, value: str) -> bool:
+    """`tokens.txt:12`, `secrets.csv:[3]` name a line of a file, not a secret: the 'key' is a file name
+    whose extension is no secret word (`db.password: 1234` stays a secret)."""
+    if sep.strip() != ":" or not (value.isdigit() or (value[:1] == "[" and value[1:-1].isdigit())):
+        return False
+    name = _FILE_NAME.fullmatch(key)
+    return name is not None and key_class(name["ext"]) == 0
+
+
 def redact_text(text: str) -> tuple[str, int]:
     names = _candidates(text)
     if not names:
@@ -185,6 +199,8 @@ def redact_text(text: str) -> tuple[str, int]:
         kind = m.lastgroup
         if kind == "pair":
             key, value = m["key"], m["value"]
+            if _is_location(key, m["sep"], value):
+                return m[0]
             verdict = key_class(key)
             bare = value.strip("\"'")
             if verdict == 2 or (verdict == 1 and high_entropy(bare)):

@@ -90,6 +90,7 @@ def _finding_doc(f: Finding) -> dict:
         "fingerprint": f.fingerprint,
         "location": dict(f.location) if f.location else None,
         "waiver": _waiver_doc(f.waiver) if f.waiver else None,
+        "attestation": dict(f.attestation) if f.attestation else None,
     }
 
 

@@ -155,4 +155,7 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"unknown key (allowed: {', '.join(error.schema.get('properties', {}))})"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if error.validator == "pattern" and isinstance(error.schema, dict) and "x-pattern-hint" in error.schema:
+        # a schema may say in words what its pattern means, instead of showing the regex
+        return f"{error.instance!r} {error.schema['x-pattern-hint']}"
     return error.message

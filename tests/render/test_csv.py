@@ -40,6 +40,7 @@ def one(resource="arn:aws:s3:::billing", message="bucket is public", **extra) ->
                 "fingerprint": "f" * 32,
                 "location": extra.get("location"),
                 "waiver": extra.get("waiver"),
+                "attestation": extra.get("attestation"),
             }
         ],
     }
@@ -75,6 +76,7 @@ def test_a_row_per_finding_with_every_column(tmp_path):
         "fingerprint": "f" * 32,
         "location": "src/app.py:12",
         "records": "s3.json:[4]; s3.json:[9]",
+        "attestation": "",
     }
 
 
@@ -103,3 +105,22 @@ def test_factory_document_round_trips(tmp_path):
     assert len(waived) == results["summary"]["waived"]
     coded = [r for r in rows if r["location"]]
     assert coded and all(":" in r["location"] for r in coded)
+
+
+def test_an_attested_finding_names_attester_document_and_says_it_is_not_machine_verified(tmp_path):
+    attestation = {
+        "id": "cctv-2026",
+        "subject": "dc_surveillance",
+        "attester": '=HYPERLINK("http://evil.example")',
+        "attested_at": "2026-06-01",
+        "expires": "2027-06-01",
+        "document": "attest/cctv.pdf",
+        "sha256": "c" * 64,
+    }
+    [row] = read(one(attestation=attestation), tmp_path)
+    assert row["attestation"] == (
+        'attested by =HYPERLINK("http://evil.example") on 2026-06-01, expires 2027-06-01, '
+        f"document attest/cctv.pdf sha256 {'c' * 64}; not machine-verified"
+    )
+    [plain] = read(one(), tmp_path)
+    assert plain["attestation"] == ""

@@ -249,3 +249,19 @@ def test_chart_text_is_escaped():
 
 def test_trend_needs_two_points():
     assert charts.trend([{"label": "now", "score": 1.0, "coverage": 1.0}]) is None
+
+
+@pytest.mark.parametrize(
+    "path, href",
+    [
+        ("//evil.example/x.json", "evil.example/x.json"),
+        ("../../etc/passwd", "etc/passwd"),
+        ("javascript:alert(1)", "javascript%3Aalert%281%29"),
+        ("evidence/objects/ab/ab.json", "evidence/objects/ab/ab.json"),
+    ],
+)
+def test_evidence_links_stay_relative_and_below_the_report(path, href):
+    from vigil.render.html import evidence_href
+
+    assert evidence_href("", path) == href
+    assert evidence_href("../run/", path) == "../run/" + href

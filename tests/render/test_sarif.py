@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import jsonschema
@@ -413,3 +414,20 @@ def test_serialiser_uses_schema_names_and_leaves_out_defaults():
         "ruleId": "r",
         "suppressions": [{"kind": "external", "status": "accepted"}],
     }
+
+
+def test_help_markdown_keeps_check_metadata_inert(tmp_path):
+    results = small_results()
+    meta = results["checks"]["aws.iam.mfa_enabled"]
+    meta["remediation"] = "[click](javascript:alert(1)) <img src=x onerror=alert(1)> **bold**"
+    meta["description"] = "- a list item\n# a heading"
+    meta["references"] = ["javascript:alert(1)", "https://docs.example.com/check"]
+    log = sarif(results, tmp_path)
+    rule = next(r for r in log["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "aws.iam.mfa_enabled")
+    md = rule["help"]["markdown"]
+    assert "\\[click\\](javascript:alert(1))" in md  # brackets escaped: no link can form
+    assert not re.search(r"(?<!\\)\]\(", md)
+    assert not re.search(r"(?<!\\)<img", md) and "\\*\\*bold\\*\\*" in md
+    assert md.startswith("\\- a list item \\# a heading")
+    assert "- <https://docs.example.com/check>" in md and "<javascript:" not in md
+    assert rule["help"]["text"].startswith("- a list item")  # plain text stays as written

@@ -23,6 +23,7 @@ COLUMNS = (
     "fingerprint",
     "location",
     "records",
+    "attestation",
 )
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection"); a leading
 # single quote makes them show it as text. Resources and messages come from scanned systems, so any
@@ -62,8 +63,19 @@ def _row(finding: dict, checks: dict, control_titles: dict[str, str]) -> list[st
         finding.get("fingerprint"),
         location,
         JOIN.join(finding.get("where") or ()),
+        _attestation(finding.get("attestation")),
     )
     return [neutralise(v) for v in row]
+
+
+def _attestation(att: dict | None) -> str:
+    """Who vouches for a finding that rests on a person's word rather than a machine's observation."""
+    if not att:
+        return ""
+    text = f"attested by {att.get('attester')} on {att.get('attested_at')}, expires {att.get('expires')}"
+    if att.get("sha256"):
+        text += f", document {att.get('document')} sha256 {att.get('sha256')}"
+    return text + "; not machine-verified"
 
 
 class CsvSink:
@@ -81,7 +93,7 @@ class CsvSink:
         self._writer.writerow(COLUMNS)
 
     def add(self, finding: dict) -> None:
-        if finding.get("waiver") or finding.get("location"):
+        if finding.get("waiver") or finding.get("location") or finding.get("attestation"):
             self._writer.writerow(_row(finding, self._checks, self._titles))
             return
         key = (finding["check_id"], tuple(finding.get("control_ids") or ()))
@@ -102,6 +114,7 @@ class CsvSink:
             finding.get("fingerprint"),
             None,
             JOIN.join(finding.get("where") or ()),
+            None,
         )
         self._writer.writerow(
             first

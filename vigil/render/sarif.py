@@ -285,6 +285,8 @@ def _result(entry: tuple, index: dict[str, int], elsewhere: dict, source_root) -
             # what the finding was judged on: evidence document or set ids, and record file:line
             "vigil-evidence": list(finding.get("evidence") or ()),
             **({"vigil-records": list(finding["where"])} if finding.get("where") else {}),
+            # attested by a person, not machine-verified: who, when, until when, which document
+            **({"vigil-attestation": finding["attestation"]} if finding.get("attestation") else {}),
         },
     )
 

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date
 
 from vigil.model import Outcome, error, fail, ok
 from vigil.registry import check
 
+from .common import roster
+
 TRAINING_REFERENCES = (
     "https://www.iso.org/standard/27001",
     "https://csrc.nist.gov/pubs/sp/800/53/r5/upd1/final",
 )
-
-
-def roster(people: list[Mapping]) -> tuple[dict[str, Mapping], list[Outcome]]:
-    """People by id; a duplicated id is an error, since we cannot tell which row is true."""
-    counts = Counter(p["id"] for p in people)
-    duplicated = {pid for pid, n in counts.items() if n > 1}
-    rows: dict[str, list[Mapping]] = {pid: [] for pid in duplicated}
-    for p in people:
-        if p["id"] in rows:
-            rows[p["id"]].append(p)
-    problems = [
-        error(
-            f"person:{pid}",
-            f"person id {pid} appears {counts[pid]} times in the roster; fix the export",
-            cite=tuple(rows[pid]),
-        )
-        for pid in sorted(duplicated)
-    ]
-    return {p["id"]: p for p in people if p["id"] not in duplicated}, problems
 
 
 @check(

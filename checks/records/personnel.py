@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from vigil.model import Outcome, fail, ok
 from vigil.registry import check
 
-from .training import roster
+from .common import roster
 
 
 @check(

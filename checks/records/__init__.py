@@ -1,0 +1,1 @@
+"""Records checks: people, process and physical evidence from business-system exports, by subject."""

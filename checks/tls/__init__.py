@@ -1,0 +1,1 @@
+"""TLS checks: what an endpoint accepts (protocols.py) and the certificate it presents (certificate.py)."""

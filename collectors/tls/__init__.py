@@ -1,0 +1,1 @@
+"""TLS endpoints: what a server accepts and the certificate it presents."""
