@@ -9,7 +9,7 @@ from typing import Any
 
 from vigil import jsonfast
 
-BATCH = 1 << 20  # bytes buffered before a write
+BATCH = 4096  # findings encoded at once: orjson on a list is several times faster than call by call
 
 
 class JsonSink:
@@ -17,27 +17,24 @@ class JsonSink:
         keys = list(head)
         cut = keys.index("findings") if "findings" in keys else len(keys)
         self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._buffer: list[bytes] = []
-        self._size = 0
+        self._pending: list[dict] = []
         self._first = True
         before = b",".join(jsonfast.dumps(k) + b":" + jsonfast.dumps(head[k]) for k in keys[:cut])
         self._fh.write(b"{" + before + (b"," if before else b"") + b'"findings":[')
         self._after = [(k, head[k]) for k in keys[cut + 1 :]]
 
     def add(self, finding: dict) -> None:
-        data = jsonfast.dumps(finding)
-        if not self._first:
-            self._buffer.append(b",")
-        self._first = False
-        self._buffer.append(data)
-        self._size += len(data)
-        if self._size >= BATCH:
+        self._pending.append(finding)
+        if len(self._pending) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
-        self._fh.write(b"".join(self._buffer))
-        self._buffer.clear()
-        self._size = 0
+        if not self._pending:
+            return
+        data = jsonfast.dumps(self._pending)[1:-1]  # the list's items, without its brackets
+        self._fh.write(data if self._first else b"," + data)
+        self._first = False
+        self._pending.clear()
 
     def close(self) -> None:
         self._flush()
