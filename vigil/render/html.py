@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from importlib.resources import files
@@ -96,12 +97,21 @@ def content_security_policy(css: str, js: str) -> str:
     )
 
 
+def script_bytes(value: object) -> bytes:
+    """UTF-8 JSON for <script type="application/json">: no <, > or & left to end the element or open a
+    comment, no line or paragraph separator; made as bytes, since the findings can be hundreds of MB."""
+    data = jsonfast.dumps(value)
+    for raw, escaped in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+                         ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029")):  # fmt: skip
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data
+
+
 def script_json(value: object) -> Markup:
-    """JSON for <script type="application/json">: no <, > or & left to end the element or open a comment."""
-    text = jsonfast.dumps(value).decode("utf-8")
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """script_bytes as text, for small documents."""
     # S704: the text holds no <, > or &, so it cannot be markup
-    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704
+    return Markup(script_bytes(value).decode("utf-8"))  # noqa: S704
 
 
 def evidence_href(link_base: str, path: str) -> str:
@@ -395,17 +405,27 @@ class HtmlSink:
         change = comparing.compare({"findings": self.open}, self.ctx.previous)
         view = build_view(self.head, self.ctx, change, self.counts)
         states = change.state_of() if change else {}
-        data = script_json(self.table.data(states))
+        data = script_bytes(self.table.data(states))
+        slot = f"\x00vigil-data-{secrets.token_hex(16)}\x00"  # no text of the results can forge it
         self.table = None  # the rows live on only in `data`
-        html = env.get_template("report.html.j2").render(
+        # the page is streamed to the file with the data written in place as bytes: the report is
+        # never held as one string
+        chunks = env.get_template("report.html.j2").generate(
             r=self.head,
             v=view,
             css=Markup(css),  # noqa: S704 - our own packaged stylesheet, hashed into the CSP below
             js=Markup(js),  # noqa: S704 - our own packaged script, hashed into the CSP below
             csp=content_security_policy(css, js),
-            data=data,
+            data=Markup(slot),  # noqa: S704 - a placeholder replaced by the escaped JSON bytes
         )
-        self.path.write_text(html, encoding="utf-8")
+        with open(self.path, "wb") as fh:
+            for chunk in chunks:
+                if slot in chunk:
+                    before, after = chunk.split(slot, 1)
+                    fh.write(before.encode("utf-8"))
+                    fh.write(data)
+                    chunk = after
+                fh.write(chunk.encode("utf-8"))
 
 
 def open_sink(head: dict, path: Path, ctx: RenderContext) -> HtmlSink:
