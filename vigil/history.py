@@ -25,12 +25,39 @@ def archive_previous(out_dir: Path) -> dict | None:
     return previous
 
 
+HEAD_LIMIT = 64 << 20  # bytes read looking for the findings before reading a whole file instead
+FINDINGS = b',"findings":['
+
+
+def read_head(path: Path) -> dict:
+    """A results.json without its findings, read only as far as they start: vigil writes run, scores and
+    summary first, so an archived run of millions of findings is summarised without parsing them. A file
+    laid out otherwise is read whole."""
+    with open(path, "rb") as fh:
+        data = b""
+        while len(data) < HEAD_LIMIT:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            data += chunk
+            cut = data.find(FINDINGS)
+            if cut >= 0:
+                try:
+                    head = json.loads(data[:cut] + b"}")
+                except ValueError:
+                    break  # "findings" inside something else: read the whole file
+                if isinstance(head, dict):
+                    return head
+                break
+    return json.loads(path.read_bytes())
+
+
 def summaries(out_dir: Path) -> list[dict]:
     """Oldest first: run id, time, overall score and coverage of each archived run."""
     rows = []
     for path in sorted((out_dir / HISTORY_DIR).glob("*.json"))[-KEEP:]:
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = read_head(path)
             overall = doc["scores"]["overall"]
             rows.append(
                 {
