@@ -31,8 +31,11 @@ bench: setup
 	$(BIN)/python bench/evaluate_evidence.py
 	$(BIN)/python bench/render_reports.py
 	$(BIN)/python bench/large_roster.py
+	$(BIN)/python bench/access_logs.py
 	$(BIN)/python bench/tls_scan.py
 	$(BIN)/python bench/nmap_overhead.py
+	$(BIN)/python bench/pack_verify.py
+	$(BIN)/python bench/aws_scan.py
 
 clean:
 	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out

@@ -9,6 +9,7 @@ Prints time and what each one found. Run: .venv/bin/python bench/tls_engines.py
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import ssl
@@ -92,17 +93,28 @@ def vigil_scan(port: int, folder: Path) -> dict[str, int]:
     return {p["version"]: len(p["cipher_suites"]) for p in data["protocols"] if p["accepted"]}
 
 
-def testssl_scan(port: int) -> float | None:
+def testssl_scan(port: int, folder: Path) -> tuple[float, dict[str, int]] | None:
+    """testssl.sh's time and its accepted suites per version (from its JSON file), when installed."""
     binary = next((b for b in ("/usr/bin/testssl", "/usr/bin/testssl.sh") if Path(b).exists()), None)
     if binary is None:
         return None
+    report = folder / f"testssl-{port}.json"
     start = time.perf_counter()
     subprocess.run(
-        [binary, "--quiet", "--color", "0", "--warnings", "off", "-p", "-E", "-S", f"127.0.0.1:{port}"],
+        [binary, "--quiet", "--color", "0", "--warnings", "off", "-p", "-E", "-S", "--jsonfile", str(report)]
+        + [f"127.0.0.1:{port}"],
         capture_output=True,
         stdin=subprocess.DEVNULL,
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    labels = {"ssl2": "SSL 2.0", "ssl3": "SSL 3.0", "tls1": "TLS 1.0", "tls1_1": "TLS 1.1"}
+    labels |= {"tls1_2": "TLS 1.2", "tls1_3": "TLS 1.3"}
+    found: dict[str, int] = {}
+    for item in json.loads(report.read_text()) if report.exists() else []:
+        if item["id"].startswith("cipher-"):
+            version = labels.get(item["id"][len("cipher-") :].rsplit("_x", 1)[0], "?")
+            found[version] = found.get(version, 0) + 1
+    return seconds, found
 
 
 def main() -> None:
@@ -126,9 +138,10 @@ def main() -> None:
                     seconds = time.perf_counter() - start
                     shown = ", ".join(f"{v}: {n}" for v, n in found.items())
                     print(f"  {engine:22} {seconds:5.2f} s  accepted suites {shown}")
-                seconds = testssl_scan(server.port)
-                if seconds is not None:
-                    print(f"  {'testssl.sh -p -E -S':22} {seconds:5.2f} s")
+                measured = testssl_scan(server.port, Path(tmp))
+                if measured is not None:
+                    shown = ", ".join(f"{v}: {n}" for v, n in sorted(measured[1].items()))
+                    print(f"  {'testssl.sh -p -E -S':22} {measured[0]:5.2f} s  accepted suites {shown}")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
 

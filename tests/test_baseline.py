@@ -118,9 +118,18 @@ def test_shipped_privacy_policy_baseline():
     assert training.domain == "administrative"
     assert training.quote in baseline.policy_text
     assert controls["PP-ACCESS-AUTHORIZED-ONLY"].checks[0] == "records.personnel.access_only_active"
+    assert "aws.iam.console_mfa" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
     assert "jwt.tokens.unforgeable" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
-    assert controls["PP-FIREWALL"].checks == ("hosts.ports.unexpected_open", "hosts.ports.risky_service")
+    assert controls["PP-FIREWALL"].checks == (
+        "hosts.ports.unexpected_open",
+        "hosts.ports.risky_service",
+        "aws.ec2.sg_public_ingress",
+        "aws.ec2.nacl_public_ingress",
+    )
     assert controls["PP-BACKGROUND-CHECK"].checks == ("records.background_checks.before_access",)
+    assert "records.personnel.access_only_active" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert "logs.access.personal_data_authorised" in controls["PP-ACCESS-AUTHORIZED-ONLY"].checks
+    assert controls["PP-CODE-AUDIT"].checks == ("code.bandit.high_severity",)
     # controls without a check carry what the auditor does by hand
     assert all(c.manual_procedure for c in baseline.controls if not c.checks)
     assert baseline.policy_title == "Privacy Policy"

@@ -139,6 +139,9 @@ def test_inline_key_value_secrets_are_masked(text, expected):
         "sha256 3b1f0c9e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c",
         "AKIA is the prefix of long-term AWS key ids",
         "Annual privacy & security compliance",
+        "logs/db01/auth.log:72",  # a file and line (CONTRACTS.md `where`), not a key named auth
+        "first kept failure 2026-11-30T10:00:20Z (var/log/auth.log:1204)",
+        "config/secrets.yaml:3",
     ],
 )
 def test_non_secrets_are_untouched(text):

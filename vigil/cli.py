@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -16,7 +17,8 @@ from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.files import inside
 from vigil.model import SEVERITIES
-from vigil.render import FORMATS, RenderContext, render_all
+from vigil.ratchet import gate_new_only, load_pinned
+from vigil.render import FORMATS, RENDERERS, RenderContext, render_all
 from vigil.results import control_doc, read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
@@ -27,9 +29,9 @@ def _formats(value: str) -> tuple[str, ...]:
     names = [v.strip() for v in value.split(",") if v.strip()]
     if names == ["all"]:
         return FORMATS
-    unknown = [n for n in names if n not in FORMATS]
+    unknown = [n for n in names if n not in RENDERERS]
     if unknown:
-        raise UserError(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(FORMATS)} or all)")
+        raise UserError(f"--format: unknown {', '.join(unknown)} (choose from {', '.join(RENDERERS)} or all)")
     return tuple(names)
 
 
@@ -47,9 +49,22 @@ def _summary(results: dict, written: list[Path]) -> int:
     counts = ", ".join(f"{n} {s}" for s, n in results["summary"]["controls"].items() if n)
     click.echo(f"controls: {counts}")
     click.echo(f"score {score} on {overall['coverage']}% evidence coverage; gate {verdict}")
+    if "new_only" in gate:
+        ratchet = gate["new_only"]
+        click.echo(
+            f"--new-only {ratchet['pinned']}: {ratchet['known']} accepted by the pinned file, "
+            f"{len(ratchet['new'])} new, {len(ratchet['reopened'])} back after a fix"
+        )
     for path in written:
         click.echo(f"wrote {path}")
     return 0 if gate["passed"] else 1
+
+
+_NEW_ONLY = click.option(
+    "--new-only",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="gate only on findings new against this pinned results.json or results.sarif",
+)
 
 
 def _common(func):
@@ -63,11 +78,12 @@ def _common(func):
             "fmt",
             default="all",
             show_default=True,
-            help=f"comma-separated: {', '.join(FORMATS)}, or all (results.json is always written)",
+            help=f"comma-separated: {', '.join(RENDERERS)}, or all (but oscal); results.json always",
         ),
         click.option("--fail-on", type=FAIL_ON, help="gate severity [high]"),
         click.option("--only", help="comma-separated check ids to evaluate"),
         click.option("--no-waivers", is_flag=True, help="apply no waiver: the unwaived truth, for an audit"),
+        _NEW_ONLY,
         click.option(
             "--wait-lock",
             type=click.FloatRange(0, 86400),
@@ -108,7 +124,7 @@ def cli(quiet: bool) -> None:
     help="vigil.yaml to read",
 )
 @_common
-def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait_lock) -> int:
+def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only) -> int:
     """Collect evidence from every configured source, evaluate the baseline, write the reports."""
     config = load_config(config_path)
     options = RunOptions(
@@ -122,6 +138,7 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait
         config_path=config_path,
         target_label=config.target_label,
         wait_lock=wait_lock,
+        new_only=load_pinned(new_only) if new_only else None,
     )
     return _summary(*scan(config, options))
 
@@ -132,12 +149,18 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait
     "evidence_dir",
     required=True,
     type=click.Path(path_type=Path),
-    help="an OUT/evidence folder written by an earlier scan",
+    help="an OUT/evidence folder written by an earlier scan, or an evidence pack (.zip)",
 )
 @click.option("--as-of", help="judge freshness and ages at this ISO time instead of now")
 @_common
-def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, wait_lock) -> int:
-    """Re-evaluate stored evidence offline: nothing is collected, findings are the same."""
+def evaluate_cmd(
+    evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only
+) -> int:
+    """Re-evaluate stored evidence offline: nothing is collected, findings are the same.
+
+    A pack is verified first and judged with its own baseline at its run's time unless --baseline or
+    --as-of say otherwise (--as-of now judges freshness today).
+    """
     options = RunOptions(
         baseline=baseline or "",
         out_dir=output or Path("vigil-out"),
@@ -147,14 +170,17 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
         formats=_formats(fmt),
         mode="evaluate",
         wait_lock=wait_lock,
+        new_only=load_pinned(new_only) if new_only else None,
     )
+    if evidence_dir.is_file():
+        return _evaluate_pack(evidence_dir, options, as_of)
     return _summary(*reevaluate(evidence_dir, options, parse_as_of(as_of)))
 
 
 @cli.command("report")
 @click.argument("results_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option(
-    "--format", "fmt", default="all", show_default=True, help=f"comma-separated: {', '.join(FORMATS)}"
+    "--format", "fmt", default="all", show_default=True, help=f"comma-separated: {', '.join(RENDERERS)}"
 )
 @click.option(
     "--output", type=click.Path(path_type=Path), help="folder for the reports [beside RESULTS_FILE]"
@@ -169,11 +195,22 @@ def evaluate_cmd(evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_w
     is_flag=True,
     help="leave the previous run's fixed findings (baselineState absent) out of SARIF, for GitHub",
 )
+@_NEW_ONLY
 def report_cmd(
-    results_file: Path, fmt: str, output: Path | None, previous: Path | None, sarif_omit_fixed: bool
+    results_file: Path,
+    fmt: str,
+    output: Path | None,
+    previous: Path | None,
+    sarif_omit_fixed: bool,
+    new_only: Path | None,
 ) -> int:
-    """Render reports from a results.json again, without collecting or evaluating."""
+    """Render reports from a results.json again, without collecting or evaluating.
+
+    With --new-only it also gates: the exit code says whether findings new against the pinned file block.
+    """
     results = read_results(results_file)
+    if new_only is not None:
+        results["gate"] = gate_new_only(results, load_pinned(new_only), results_file.parent)
     if previous is None and results.get("history"):
         # the run before this one, archived beside it by the scan that wrote it; the file named must lie
         # in that folder's history/, whatever the results file says
@@ -194,7 +231,7 @@ def report_cmd(
     names = [n for n in _formats(fmt) if not (n == "json" and same_folder)]
     for path in render_all(results, names, out_dir, ctx):
         click.echo(f"wrote {path}")
-    return 0
+    return _summary(results, []) if new_only is not None else 0
 
 
 @cli.group("checks")
@@ -322,6 +359,90 @@ def demo_cmd(output: Path, fmt: str) -> int:
     results, written = scan(config, options)
     _summary(results, written)
     click.echo(f"demo organisation in {output / 'org'}; open {output / 'report.html'} in a browser")
+    return 0
+
+
+def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
+    """Evaluate a pack: verified, its evidence into OUT/evidence, its baseline from a folder of our own."""
+    import tempfile
+
+    from vigil.pack_verify import intact_manifest, shipped_drift, unpack_evidence
+
+    manifest = intact_manifest(pack)  # before anything is written
+    kept = any(entry["path"] == "evidence/baseline.json" for entry in manifest["files"])
+    for name in [] if kept or options.baseline else shipped_drift(manifest):
+        logging.getLogger("vigil").warning(
+            "baseline %s installed here differs from the pack's copy (vigil %s): findings may differ",
+            name,
+            (manifest.get("tool") or {}).get("version", "?"),
+        )
+    with tempfile.TemporaryDirectory(prefix="vigil-pack-") as inputs:
+        with outdir.hold(options.out_dir, options.wait_lock):  # released before the run takes it again
+            manifest, packed_baseline = unpack_evidence(
+                pack, manifest, options.out_dir / "evidence", Path(inputs)
+            )
+        # the resolved baseline kept with the evidence is the one the run judged with; a pack without it
+        # (evidence from before vigil kept it) is judged with its baseline files
+        fallback = "" if kept else str(packed_baseline or "")
+        baseline = options.baseline or fallback
+        recorded = (manifest.get("run") or {}).get("as_of")
+        if as_of is None and not recorded:
+            raise UserError(f"{pack}: the manifest records no run time; give --as-of")
+        when = parse_as_of(as_of if as_of is not None else recorded)  # the run's own time by default
+        options = replace(options, baseline=baseline)
+        return _summary(*reevaluate(options.out_dir / "evidence", options, when))
+
+
+@cli.command("pack")
+@click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("-o", "--output", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="the vigil.yaml of the run")
+@click.option("--store", is_flag=True, help="no compression: faster on large evidence, bigger zip")
+def pack_cmd(out_dir: Path, dest: Path, sign_key: Path | None, config_path: Path | None, store: bool) -> int:
+    """Pack a scan's reports, evidence, baseline and config (redacted) into a zip with a signed manifest."""
+    from vigil.pack import build_pack
+
+    manifest = build_pack(out_dir, dest, sign_key=sign_key, config=config_path, compress=not store)
+    size = sum(f["size"] for f in manifest["files"])
+    signed = f", manifest signed with {sign_key}" if sign_key else ", unsigned (hashes only)"
+    click.echo(f"wrote {dest}: {len(manifest['files'])} files, {size} bytes{signed}")
+    return 0
+
+
+@cli.command("verify")
+@click.argument("pack", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--key", type=click.Path(path_type=Path, dir_okay=False), help="PEM public key of the signer")
+@click.option("--max-size", type=click.IntRange(min=1), help="cap on inflated bytes [4 GiB]")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable")
+def verify_cmd(pack: Path, key: Path | None, max_size: int | None, as_json: bool) -> int:
+    """Check a pack against its manifest (and signature): exit 0 intact, 1 naming every difference."""
+    from vigil.pack import load_public_key
+    from vigil.pack_verify import DEFAULT_MAX_BYTES, verify_pack
+
+    report = verify_pack(pack, load_public_key(key) if key else None, max_bytes=max_size or DEFAULT_MAX_BYTES)
+    if as_json:
+        run = (report.manifest or {}).get("run") or {}
+        doc = {
+            "intact": report.ok,
+            "problems": report.problems,
+            "notes": report.notes,
+            "signer": report.signer,
+        }
+        click.echo(json.dumps(doc | {"files": report.files, "bytes": report.bytes, "run_id": run.get("id")}))
+        return 0 if report.ok else 1
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    if report.problems:
+        for problem in report.problems:
+            click.echo(problem)
+        click.echo(f"{pack}: FAILED verification: {len(report.problems)} problems")
+        return 1
+    signature = f"; signature valid ({report.signer})" if report.signer else ""
+    click.echo(f"{pack}: intact: {report.files} files, {report.bytes} bytes match the manifest{signature}")
+    run, tool = report.manifest.get("run") or {}, report.manifest.get("tool") or {}
+    ended = run.get("finished_at")
+    click.echo(f"run {run.get('id')} ({run.get('mode')}, ended {ended}), vigil {tool.get('version')}")
     return 0
 
 

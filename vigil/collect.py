@@ -45,11 +45,13 @@ def target_label(target: Mapping[str, Any]) -> str:
 
 
 def plan(config: Config) -> list[Task]:
-    """One task per configured target of every collector whose source the config names."""
+    """One task per configured target of every collector whose source the config names (per sub-target
+    when the collector expands an entry into several)."""
     tasks = []
     for collector in registry.collectors:
         for target in config.sources.get(collector.source, ()):
-            tasks.append(Task(collector, target))
+            for unit in collector.expand(target) if collector.expand else (target,):
+                tasks.append(Task(collector, unit))
     return tasks
 
 
@@ -68,6 +70,7 @@ def run_task(task: Task, ctx: CollectContext) -> Evidence:
         result = task.collector.func(task.target, ctx)
         if isinstance(result, Collected):
             data, problems = result.data, result.problems
+            started = result.collected_at or started
         else:
             data = result
     except UserError as exc:

@@ -111,6 +111,17 @@ sources:
   # tls:
   #   - host: 127.0.0.1
   #     port: 8443
-  # code:
+  #     server_name: api.internal.example   # SNI and the name the certificate must match
+  #     ca_bundle: pki/internal-root.pem    # trust your internal CA instead of the system store
+  # code:                          # Python trees audited with bandit
   #   - path: src/
+  #     exclude: [tests]
+  # access_logs:                   # CloudTrail, auth.log or JSON Lines; plain or gzip; globs allowed
+  #   - path: logs/cloudtrail/**/*.json.gz
+  #     system: aws-prod
+  #     personal_data_resources: ["arn:aws:s3:::customer-*"]
+  #   - path: /var/log/auth.log*
+  #     system: db01
+  #     personal_data: true
+  #     timezone: Europe/Berlin
 """

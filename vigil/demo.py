@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from vigil import demo_net
+from vigil import demo_aws, demo_net
+from vigil.demo_logs import build_demo_logs
 from vigil.demo_tls import start_demo_tls
 
 # @today-40d -> a date 40 days ago; @now+10d -> a timestamp with timezone 10 days ahead
@@ -32,6 +33,8 @@ def build_demo(dest: Path, now: datetime | None = None) -> Path:
             continue
         name = item.name.replace(".template", "")
         (dest / name).write_text(fill_dates(item.read_text(encoding="utf-8"), now), encoding="utf-8")
+    build_demo_logs(dest, now)
     start_demo_tls(dest, now)  # loopback TLS servers for the `tls:` block; their ports go into vigil.yaml
     demo_net.start(dest, now)  # loopback web sites, an FTP banner, a JWKS and tokens; ports into vigil.yaml
+    demo_aws.attach(dest / "vigil.yaml")
     return dest / "vigil.yaml"

@@ -54,26 +54,36 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def make_ca(common_name: str = "vigil demo internal CA", *, now: dt.datetime | None = None) -> Issued:
-    """A private root CA, valid from five years ago for ten years."""
+def make_ca(
+    common_name: str = "vigil demo internal CA",
+    *,
+    now: dt.datetime | None = None,
+    issuer: Issued | None = None,
+) -> Issued:
+    """A private CA valid from five years ago for ten years: a root, or an intermediate of `issuer`."""
     now = now or dt.datetime.now(dt.UTC)
     key = new_key("ec")
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
+    signer = issuer.key if issuer else key
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
+        .issuer_name(issuer.cert.subject if issuer else _name(common_name))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=5 * 365))
         .not_valid_after(now + dt.timedelta(days=5 * 365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), critical=True
+        )
         .add_extension(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
         )
         .add_extension(ski, critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
-        .sign(key, hashes.SHA256())
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+        )
+        .sign(signer, hashes.SHA256())
     )
     return Issued(cert, key)
 

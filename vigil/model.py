@@ -60,6 +60,11 @@ class Collector:
     description: str
     func: Callable[..., Any] = field(compare=False, repr=False)
     plain: tuple[str, ...] = ()  # fields of its data that cannot hold a secret: redaction skips them
+    # optional: turns one config entry into several plain-dict sub-targets, each its own task
+    # (e.g. an AWS account into account x region x service units); None: the entry is one task
+    expand: Callable[[Mapping[str, Any]], list[Mapping[str, Any]]] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,8 @@ class CollectContext:
     base_dir: Path  # relative paths in the config are relative to this
     now: Callable[[], datetime]
     max_file_bytes: int = MAX_FILE_BYTES  # limits.max_file_mb in vigil.yaml
+    # this run's evidence folder: a collector may reuse a fresh document of its own found there (resume)
+    evidence_dir: Path | None = None
 
     def path(self, name: str | os.PathLike) -> Path:
         """The file a config entry names, relative paths taken from the config's folder."""
@@ -205,3 +212,6 @@ class Collected:
 
     data: Any
     problems: tuple[Mapping[str, str], ...] = ()
+    # when the data was observed, if not now: data reused from an earlier, interrupted run's evidence
+    # keeps its own time (and so its own expiry)
+    collected_at: datetime | None = None

@@ -182,7 +182,8 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?P<ext>[A-Za-z][A-Za-z0
 def _is_location(key: str, sep: str, value: str) -> bool:
     """`tokens.txt:12`, `secrets.csv:[3]` name a line of a file, not a secret: the 'key' is a file name
     whose extension is no secret word (`db.password: 1234` stays a secret)."""
-    if sep.strip() != ":" or not (value.isdigit() or (value[:1] == "[" and value[1:-1].isdigit())):
+    value = value.rstrip(").]},")  # a citation inside prose: (auth.log:72), [secrets.csv:[3]]
+    if sep.strip() != ":" or not (value.isdigit() or (value[:1] == "[" and value[1:].isdigit())):
         return False
     name = _FILE_NAME.fullmatch(key)
     return name is not None and key_class(name["ext"]) == 0

@@ -106,12 +106,21 @@ def check(
 
 
 def collector(
-    *, name: str, kind: str, source: str, version: str = "1", ttl: timedelta, plain: Iterable[str] = ()
+    *,
+    name: str,
+    kind: str,
+    source: str,
+    version: str = "1",
+    ttl: timedelta,
+    plain: Iterable[str] = (),
+    expand: Callable[[Any], list[Any]] | None = None,
 ) -> Callable:
     """Declare a collector: a plain function of one target (a config entry) returning evidence data.
 
     `plain` names fields of its data that cannot hold a secret (ids it assigns, file:line locations,
-    parsed dates), which redaction then skips."""
+    parsed dates), which redaction then skips. `expand`, when given, turns one config entry into several
+    sub-targets (plain, serialisable dicts), and the collector runs once per sub-target as its own task
+    in the pool."""
 
     def register(func: Callable) -> Callable:
         description, _ = _split_doc(func)
@@ -126,6 +135,7 @@ def collector(
                 description=description,
                 func=func,
                 plain=tuple(plain),
+                expand=expand,
             ),
             _origin(func),
         )

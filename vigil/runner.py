@@ -17,6 +17,7 @@ from vigil.errors import UserError
 from vigil.evaluate import evaluate
 from vigil.history import archive_previous, summaries
 from vigil.model import Evidence
+from vigil.ratchet import Pinned, gate_new_only
 from vigil.render import RenderContext, render_all
 from vigil.results import build_results
 from vigil.store import EvidenceStore
@@ -36,6 +37,7 @@ class RunOptions:
     mode: str = "scan"
     config_path: Path | str | None = None
     target_label: str = "default"
+    new_only: Pinned | None = None  # gate only on findings this pinned file does not accept
     wait_lock: float = 0.0  # seconds a run waits for another run to release the output folder
 
 
@@ -54,7 +56,9 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
         started = now()
         store = EvidenceStore(options.out_dir / "evidence")
         tasks = plan(config)
-        ctx = CollectContext(base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes)
+        ctx = CollectContext(
+            base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes, evidence_dir=store.root
+        )
         evidence = collect(tasks, ctx, store, config.concurrency, config.task_timeout)
         run_id = uuid.uuid4().hex
         kept = store.write_baseline(resolved_document(baseline), stage=True)
@@ -159,6 +163,8 @@ def finish(
         evidence_dir=evidence_dir,
         history=summaries(out_dir),
     )
+    if options.new_only is not None:
+        results["gate"] = gate_new_only(results, options.new_only, out_dir)
     written = write_reports(results, out_dir, options.formats, previous)
     outdir.commit([*staged_files, *written])
     return results, written

@@ -6,10 +6,13 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from vigil.model import Outcome, fail, not_applicable, ok
+from vigil.model import Outcome, error, fail, not_applicable, ok
 from vigil.registry import check
 
 from .evidence import KIND, REFERENCES, TAGS, per_certificate
+
+# reasons that mean the chain was never verified, so neither a pass nor a fail can be given
+UNJUDGED = ("no_trust_store", "verifier_error")
 
 
 def _dates(cert: Mapping[str, Any]) -> tuple[datetime, datetime]:
@@ -50,6 +53,9 @@ def trusted(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
 
     def judge(name: str, endpoint: Mapping, cert: Mapping) -> Outcome:
         trust = cert["trust"]
+        unjudged = [r["message"] for r in trust["reasons"] if r["code"] in UNJUDGED]
+        if unjudged:
+            return error(name, f"trust not judged: {'; '.join(unjudged)}", cite=endpoint)
         # expiry is judged at the run's time, not at collection
         reasons = [r["message"] for r in trust["reasons"] if r["code"] not in ("expired", "not_yet_valid")]
         reasons += validity_reasons(cert["chain"], params["now"])

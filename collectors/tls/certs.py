@@ -197,6 +197,9 @@ def diagnose(
                 break
             except VerificationError as exc:
                 chain_message = chain_message or str(exc)
+            except Exception as exc:  # noqa: BLE001 - e.g. a key type the verifier cannot handle: no verdict
+                reasons.append({"code": "verifier_error", "message": f"chain could not be verified: {exc}"})
+                return _verdict(reasons, None, server_name, leaf, chain, now, store_label, None)
     if verified_anchor is None and reference is not None and anchors:
         top = chain[-1]
         specific = len(reasons)
@@ -220,6 +223,19 @@ def diagnose(
             )
         if len(reasons) == specific:
             reasons.append({"code": "chain_invalid", "message": f"chain rejected: {chain_message}"})
+    return _verdict(reasons, verified_anchor, server_name, leaf, chain, now, store_label, chain_message)
+
+
+def _verdict(
+    reasons: list[dict[str, str]],
+    anchor: x509.Certificate | None,
+    server_name: str,
+    leaf: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    now: datetime,
+    store_label: str,
+    chain_message: str | None,
+) -> dict[str, Any]:
     if not name_matches(server_name, *_names(leaf)):
         reasons.append(
             {
@@ -242,11 +258,11 @@ def diagnose(
             )
     return {
         "store": store_label,
-        "chain_trusted": verified_anchor is not None,
-        "anchor": verified_anchor.subject.rfc4514_string() if verified_anchor is not None else None,
+        "chain_trusted": anchor is not None,
+        "anchor": anchor.subject.rfc4514_string() if anchor is not None else None,
         "hostname_matches": name_matches(server_name, *_names(leaf)),
         "reasons": reasons,
-        "verifier_message": chain_message if verified_anchor is None else None,
+        "verifier_message": chain_message if anchor is None else None,
         "checked_at": _when(now),
     }
 

@@ -222,7 +222,13 @@ def scan(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     return Collected(data, tuple(problems))
 
 
-@collector(name="tls.endpoint", kind="tls.endpoint", source="tls", version="1", ttl=timedelta(hours=24))
+# public certificate facts whose names or looks resemble secrets ("signature", hex fingerprints, PEM)
+PLAIN = ("signature_algorithm", "signature_hash", "sha256", "serial", "pem", "authority_key_identifier")
+
+
+@collector(
+    name="tls.endpoint", kind="tls.endpoint", source="tls", version="1", ttl=timedelta(hours=24), plain=PLAIN
+)
 def tls_endpoint(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Connects to one TLS endpoint and records the protocol versions (SSL 2.0 to TLS 1.3) and cipher
     suites it accepts, whether each suite has forward secrecy, and the certificate chain it presents

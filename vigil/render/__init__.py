@@ -25,8 +25,12 @@ RENDERERS: dict[str, tuple[str, str, str]] = {
     "junit": ("vigil.render.junit", "render_junit", "junit.xml"),
     "csv": ("vigil.render.csvfile", "render_csv", "findings.csv"),
     "md": ("vigil.render.markdown", "render_markdown", "summary.md"),
+    "oscal": ("vigil.render.oscal", "render_oscal", "results.oscal.json"),
 }
-FORMATS = tuple(RENDERERS)
+# written only when named, never by `all`: OSCAL is an export for GRC tools, several times slower than the
+# reports on runs of tens of thousands of findings
+ON_REQUEST = ("oscal",)
+FORMATS = tuple(name for name in RENDERERS if name not in ON_REQUEST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +76,12 @@ def head_of(results: dict) -> dict:
 
 
 def _open(fmt: str, head: dict, path: Path, ctx: RenderContext) -> Sink:
-    module = importlib.import_module(RENDERERS[fmt][0])
-    return module.open_sink(head, path, ctx)
+    module_name, func_name, _ = RENDERERS[fmt]
+    module = importlib.import_module(module_name)
+    if hasattr(module, "open_sink"):
+        return module.open_sink(head, path, ctx)
+    # a format without a sink of its own is given every finding, then rendered as a whole
+    return Subset(head, path, ctx, lambda f: True, getattr(module, func_name))
 
 
 def feed(sink: Sink, findings: Iterable[dict]) -> None:

@@ -109,3 +109,12 @@ def test_revocation_stapling_failures():
     assert run("tls.certificate.revocation", revoked) == [
         ("fail", "the stapled OCSP response says the certificate is revoked")
     ]
+
+
+def test_trust_not_judged_is_an_error_not_a_fail():
+    broken = endpoint(reasons=[{"code": "verifier_error", "message": "chain could not be verified: boom"}])
+    assert run("tls.certificate.trusted", broken) == [
+        ("error", "trust not judged: chain could not be verified: boom")
+    ]
+    empty = endpoint(reasons=[{"code": "no_trust_store", "message": "the system trust store holds no CA"}])
+    assert run("tls.certificate.trusted", empty)[0][0] == "error"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,9 @@ def pki(tmp_path_factory):
         "other_ca": (issue(LOCAL, other, now=NOW), "modern"),
     }
     servers = {name: TLSServer(server_context(cert, versions=v)).start() for name, (cert, v) in certs.items()}
+    intermediate = make_ca("test issuing CA", now=NOW, issuer=ca)
+    chained = server_context(issue(LOCAL, intermediate, now=NOW), [intermediate], versions="modern")
+    servers["chained"] = TLSServer(chained).start()
     yield folder, servers
     for server in servers.values():
         server.stop()
@@ -76,6 +80,7 @@ def judge(check_id, collected, now=NOW, **params):
 def test_tls13_only_server_accepts_only_tls13_with_forward_secrecy(scanned):
     result = scanned["tls13"]
     assert result.problems == ()
+    assert re.fullmatch(r"sslyze \d+\.\d+\.\d+", result.data["engine"])
     assert accepted(result) == {"TLS 1.3"}
     suites = result.data["protocols"][-1]["cipher_suites"]
     assert {s["name"] for s in suites} >= {"TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"}
@@ -248,6 +253,10 @@ def test_scan_command_judges_tls_and_an_unreachable_endpoint_is_an_error(pki, tm
     unreachable = [f for f in doc["findings"] if f["resource"] == f"evidence:tls.endpoint:127.0.0.1:{closed}"]
     assert len(unreachable) == 8 and {f["status"] for f in unreachable} == {"error"}
     assert "no TLS connection" in unreachable[0]["message"]
+    # certificate facts are public: redaction (which runs on all evidence) leaves them whole
+    stored = "".join(p.read_text() for p in (out / "evidence").rglob("*.json"))
+    assert '"signature_hash": "sha256"' in stored.replace('":"', '": "')
+    assert "REDACTED" not in stored and "BEGIN CERTIFICATE" in stored
 
 
 def test_unknown_endpoint_key_is_refused_with_exit_2(tmp_path, capsys):
@@ -257,3 +266,14 @@ def test_unknown_endpoint_key_is_refused_with_exit_2(tmp_path, capsys):
     config.write_text("sources:\n  tls:\n    - {host: 127.0.0.1, port: 443, ca_bundel: ca.pem}\n")
     assert main(["scan", "--config", str(config), "--output", str(tmp_path / "o")]) == 2
     assert "ca_bundel" in capsys.readouterr().err
+
+
+def test_chain_sent_with_its_intermediate(scanned):
+    cert = scanned["chained"].data["certificate"]
+    assert [c["subject"] for c in cert["chain"]] == [
+        "CN=localhost,O=vigil demo",
+        "CN=test issuing CA,O=vigil demo",
+    ]
+    assert cert["chain"][1]["is_ca"] is True
+    assert cert["trust"]["chain_trusted"] is True and cert["trust"]["reasons"] == []
+    assert len(cert["pem"]) == 2

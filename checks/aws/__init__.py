@@ -1,0 +1,1 @@
+"""AWS checks: one module per service, judged against the privacy-policy controls."""

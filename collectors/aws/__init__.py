@@ -1,0 +1,1 @@
+"""AWS collectors: one module per service; api.py holds the shared plumbing."""

@@ -1,0 +1,157 @@
+"""The --new-only gate: block only on findings that a pinned results.json or results.sarif does not know.
+
+A team commits the results of a run as its accepted starting point and ratchets down from there. A
+finding in the pinned file passes the gate; a finding it does not hold blocks as usual. A pinned finding
+that a later run recorded in OUT/history/ as fixed (its check ran and the finding was no longer open)
+blocks again when it comes back: a fix is never undone by itself. Only a waiver or a new pinned file
+changes that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from vigil.errors import UserError
+from vigil.history import HISTORY_DIR
+from vigil.model import SEVERITY_RANK
+from vigil.render.sarif import FINGERPRINT_KEY
+
+OPEN = ("fail", "error")
+log = logging.getLogger("vigil")
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    """The accepted findings of a pinned file: fingerprint -> check id."""
+
+    path: Path
+    findings: dict[str, str]
+    finished_at: datetime | None
+    run_id: str | None
+
+
+def _time(text) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else None
+
+
+def load_pinned(path: Path) -> Pinned:
+    """Read a results.json or a SARIF log written by vigil; anything else is a user error."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--new-only {path}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--new-only {path}: not readable JSON: {exc}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("findings"), list) and "run" in doc:
+        try:
+            findings = {f["fingerprint"]: f["check_id"] for f in doc["findings"] if f["status"] in OPEN}
+        except (KeyError, TypeError) as exc:
+            raise UserError(f"--new-only {path}: findings: malformed finding: {exc}") from None
+        run = doc.get("run") or {}
+        return Pinned(path, findings, _time(run.get("finished_at")), run.get("id"))
+    if isinstance(doc, dict) and isinstance(doc.get("runs"), list) and str(doc.get("version")) == "2.1.0":
+        return _pinned_sarif(path, doc)
+    raise UserError(f"--new-only {path}: neither a vigil results.json nor a SARIF 2.1.0 log")
+
+
+def _pinned_sarif(path: Path, doc: dict) -> Pinned:
+    findings: dict[str, str] = {}
+    finished = None
+    for position, run in enumerate(doc["runs"]):
+        try:
+            for result in run.get("results") or ():
+                if result.get("baselineState") == "absent":
+                    continue  # a fixed finding the log still shows, not an open one
+                fingerprint = (result.get("partialFingerprints") or {}).get(FINGERPRINT_KEY)
+                if fingerprint is None:
+                    raise UserError(
+                        f"--new-only {path}: runs[{position}]: a result without partialFingerprints."
+                        f"{FINGERPRINT_KEY}: pin a SARIF log written by vigil"
+                    )
+                findings[fingerprint] = result.get("ruleId", "")
+            if (run.get("properties") or {}).get("vigil-trimmed"):
+                log.warning(
+                    "--new-only %s: this SARIF log was trimmed to GitHub's limits; the findings it left out "
+                    "count as new: pin results.json instead",
+                    path,
+                )
+            for invocation in run.get("invocations") or ():
+                finished = finished or _time(invocation.get("endTimeUtc"))
+        except (AttributeError, TypeError) as exc:
+            raise UserError(f"--new-only {path}: runs[{position}]: malformed: {exc}") from None
+    return Pinned(path, findings, finished, None)
+
+
+def _named_before(name: str, moment: datetime | None) -> bool:
+    """Archived files are named by their run's end (UTC, to the second): YYYYMMDDTHHMMSS-id.json."""
+    if moment is None:
+        return False
+    try:
+        stamp = datetime.strptime(name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return False
+    return stamp + timedelta(seconds=1) < moment
+
+
+def fixed_since(pinned: Pinned, out_dir: Path) -> set[str]:
+    """Pinned fingerprints that a run archived after the pinned one judged and found no longer open."""
+    fixed: set[str] = set()
+    for path in sorted((out_dir / HISTORY_DIR).glob("*.json")):
+        if _named_before(path.name, pinned.finished_at):
+            continue  # archived before the pin: not worth reading
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            finished = _time(doc["run"]["finished_at"])
+            if doc["run"].get("id") == pinned.run_id:
+                continue
+            if pinned.finished_at is not None and (finished is None or finished <= pinned.finished_at):
+                continue
+            ran = set(doc.get("checks") or ())
+            still_open = {f["fingerprint"] for f in doc["findings"] if f["status"] in OPEN}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not one of ours: it proves nothing
+        fixed.update(
+            fp for fp, check_id in pinned.findings.items() if check_id in ran and fp not in still_open
+        )
+    return fixed
+
+
+def gate_new_only(results: dict, pinned: Pinned, history_dir: Path) -> dict:
+    """The run's gate, counting only blocking findings that are new or came back after a fix."""
+    gate = dict(results["gate"])
+    fail_on = gate["fail_on"]
+    threshold = None if fail_on == "none" else SEVERITY_RANK[fail_on]
+    reopened = fixed_since(pinned, history_dir)
+    accepted = set(pinned.findings) - reopened
+    blocking = known = 0
+    new_blocking, back = [], []
+    for finding in results["findings"]:
+        if finding["status"] not in OPEN or finding.get("waiver"):
+            continue
+        if threshold is None or SEVERITY_RANK[finding["severity"]] < threshold:
+            continue
+        if finding["fingerprint"] in accepted:
+            known += 1
+            continue
+        blocking += 1
+        (back if finding["fingerprint"] in reopened else new_blocking).append(finding["fingerprint"])
+    gate.update(
+        passed=blocking == 0,
+        blocking=blocking,
+        new_only={
+            "pinned": pinned.path.name,
+            "pinned_findings": len(pinned.findings),
+            "known": known,  # at or above fail_on, open, and accepted by the pinned file
+            "new": sorted(new_blocking),
+            "reopened": sorted(back),  # pinned, fixed since, open again
+        },
+    )
+    return gate
