@@ -337,7 +337,8 @@ def build_view(
             for k, name, s in cards
         ],  # fmt: skip
         "expiring": sorted(
-            (w for w in waivers if w.get("state") == "expiring"), key=lambda w: w["days_left"]
+            (w for w in waivers if w.get("state") == "expiring"),
+            key=lambda w: (w.get("days_left") is None, w.get("days_left") or 0),  # a damaged file sorts too
         ),
         "broken": [w for w in waivers if w.get("state") in ("expired", "invalid")],
         "status_counts": [(s, summary.get("status", {}).get(s, 0)) for s in STATUS_ORDER],
