@@ -36,6 +36,8 @@ bench: setup
 	$(BIN)/python bench/nmap_overhead.py
 	$(BIN)/python bench/pack_verify.py
 	$(BIN)/python bench/aws_scan.py
+	$(BIN)/python bench/history_store.py
+	$(BIN)/python bench/roster_checks.py
 
 clean:
 	rm -rf $(VENV) demo-out vigil-out test-artifacts bench/out

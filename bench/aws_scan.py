@@ -150,7 +150,7 @@ def main() -> int:
         counted = server.requests()
     finally:
         server.stop()
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) or not (work / "out" / "results.json").exists() or not counted["total"]:
         print(proc.stderr[-2000:], file=sys.stderr)
         return 2
     resources = sum(sizes.values())

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
-from vigil.model import Outcome, fail, ok
+from vigil.model import Outcome, fail, not_applicable, ok
 from vigil.registry import check
 
 WEB_REFERENCES = (
@@ -35,6 +35,24 @@ def load_tracking_domains(text: str) -> dict[str, str]:
 TRACKING_DOMAINS = load_tracking_domains(
     resources.files("vigil.baselines").joinpath("lists/tracking-domains.txt").read_text(encoding="utf-8")
 )
+
+
+# lists, not a mapping: baseline parameters flatten nested mappings into dotted names
+LIST_PARAMS = {
+    "web.advertising_domains": sorted(d for d, c in TRACKING_DOMAINS.items() if c == "advertising"),
+    "web.tracking_domains": sorted(d for d, c in TRACKING_DOMAINS.items() if c == "tracking"),
+    "web.extra_advertising_domains": [],
+    "web.extra_tracking_domains": [],
+}
+
+
+def domain_categories(params: Mapping[str, Any]) -> dict[str, str]:
+    """{domain: category} from the shipped lists (or a baseline's replacement) and a baseline's extras."""
+    domains: dict[str, str] = {}
+    for category in ("tracking", "advertising"):  # a domain in both counts as advertising
+        for name in (f"web.{category}_domains", f"web.extra_{category}_domains"):
+            domains.update({str(d).lower().strip("."): category for d in params[name]})
+    return domains
 
 
 def listed(host: str, domains: Mapping[str, str]) -> tuple[str, str] | None:
@@ -97,7 +115,11 @@ def https_redirect(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
         check_url = page["http_redirect"]
         outcome = check_url["outcome"]
         resource = page["url"]
-        if outcome == "redirects_to_https":
+        if outcome == "not_checked":
+            yield not_applicable(
+                resource, "plain HTTP not checked (http_url: false in vigil.yaml)", cite=page
+            )
+        elif outcome == "redirects_to_https":
             yield ok(resource, f"{check_url['url']} redirects to {check_url['location']}", cite=page)
         elif outcome == "refused":
             yield ok(
@@ -188,7 +210,7 @@ def session_flags(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     allowed = set(params["web.session_samesite"])
     for page in evidence["web.page"]:
         for cookie in page["cookies"]:
-            if not cookie["session"]:
+            if not cookie["session"] or cookie.get("deletes"):
                 continue
             missing = [flag for flag in ("secure", "httponly") if not cookie[flag]]
             problems = [f"not {'HttpOnly' if f == 'httponly' else 'Secure'}" for f in missing]
@@ -233,7 +255,9 @@ def persistent_preferences(evidence: Mapping, params: Mapping) -> Iterator[Outco
     limit = params["web.cookie_max_days"]
     for page in evidence["web.page"]:
         for cookie in page["cookies"]:
-            if cookie["session"] or not cookie["persistent"] or not first_party(cookie_domain(cookie), page):
+            if cookie["session"] or not cookie["persistent"] or cookie.get("deletes"):
+                continue
+            if not first_party(cookie_domain(cookie), page):
                 continue
             resource = cookie_resource(page, cookie)
             days = cookie["lifetime_days"]
@@ -262,20 +286,21 @@ def persistent_preferences(evidence: Mapping, params: Mapping) -> Iterator[Outco
     severity="high",
     domain="technical",
     needs=["web.page"],
-    params={"web.tracking_domains": dict(TRACKING_DOMAINS)},
+    params=LIST_PARAMS,
     references=WEB_REFERENCES,
     tags=["web", "cookies", "privacy"],
 )
 def third_party(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     """Cookies are not used for cross-site tracking: a cookie set for a domain outside the site (the
     URL's host, its parent domains and the URL's site_domains), or for a domain in the tracking list
-    (baselines/lists/tracking-domains.txt, or the parameter web.tracking_domains), fails, and so does a
-    page that makes the browser load scripts, pixels or frames from a listed domain.
+    (baselines/lists/tracking-domains.txt, as the parameters web.advertising_domains and
+    web.tracking_domains; add your own in web.extra_advertising_domains and web.extra_tracking_domains)
+    fails, and so does a page that makes the browser load scripts, pixels or frames from a listed domain.
 
     Remediation: remove the tag or pixel and the cookie it sets; if the vendor is needed, use a
     first-party, cookieless configuration and record it in the vendor list.
     """
-    domains = params["web.tracking_domains"]
+    domains = domain_categories(params)
     for page in evidence["web.page"]:
         clean = True
         for cookie in page["cookies"]:
@@ -319,7 +344,7 @@ def third_party(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     severity="high",
     domain="technical",
     needs=["web.page"],
-    params={"web.tracking_domains": dict(TRACKING_DOMAINS)},
+    params=LIST_PARAMS,
     references=WEB_REFERENCES,
     tags=["web", "privacy"],
 )
@@ -331,7 +356,7 @@ def ad_platforms(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
     Remediation: remove the ad platform's tag, pixel and conversion integration; end the data flow in
     the vendor's settings as well.
     """
-    domains = params["web.tracking_domains"]
+    domains = domain_categories(params)
     for page in evidence["web.page"]:
         hosts = {host: f"the page loads {host}" for host in page["resource_hosts"]}
         for cookie in page["cookies"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -148,13 +149,36 @@ def _hosts_with_closed_ports(xml: bytes) -> set[str]:
     return replied
 
 
-def run_nmap(address: str, ports: str | None, args: list[str]) -> tuple[nmap.PortScanner, dict, float]:
-    scanner = nmap.PortScanner()
+_local = threading.local()
+
+
+def _scanner() -> nmap.PortScanner:
+    """One python-nmap scanner per collection thread: making one runs `nmap -V` (about 20 ms), and a
+    scanner keeps the last scan's output, so threads must not share one."""
+    scanner = getattr(_local, "scanner", None)
+    if scanner is None:
+        try:
+            scanner = _local.scanner = nmap.PortScanner()
+        except nmap.PortScannerError as exc:
+            message = str(getattr(exc, "value", exc)).strip()
+            raise UserError(
+                f"nmap is not available: {message} (install it: scripts/system-deps.sh)"
+            ) from None
+    return scanner
+
+
+def run_nmap(
+    address: str, ports: str | None, args: list[str], timeout: int = 0
+) -> tuple[nmap.PortScanner, dict, float]:
+    """Run nmap (killed after `timeout` seconds when given, so an abandoned scan leaves no process)."""
+    scanner = _scanner()
     started = time.perf_counter()
     try:
-        result = scanner.scan(hosts=address, ports=ports, arguments=" ".join(args))
+        result = scanner.scan(hosts=address, ports=ports, arguments=" ".join(args), timeout=timeout)
+    except nmap.PortScannerTimeout:
+        raise UserError(f"nmap did not finish scanning {address} within {timeout} s") from None
     except nmap.PortScannerError as exc:
-        raise UserError(f"nmap failed on {address}: {str(exc).strip()}") from None
+        raise UserError(f"nmap failed on {address}: {str(getattr(exc, 'value', exc)).strip()}") from None
     return scanner, result, time.perf_counter() - started
 
 
@@ -170,7 +194,11 @@ def collect_hosts(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, A
     args = nmap_arguments(target)
     if _is_ipv6(address):
         args.append("-6")
-    scanner, result, seconds = run_nmap(address, ports, args)
+    # one host cannot take longer than nmap's --host-timeout; a range scans hosts in parallel groups
+    # whose total nmap cannot bound, so there the run's task timeout (limits.task_timeout_seconds) rules
+    single = "/" not in address or address.endswith(("/32", "/128"))
+    timeout = int(target.get("host_timeout_seconds", 900)) + 60 if single else 0
+    scanner, result, seconds = run_nmap(address, ports, args, timeout)
     info = result.get("nmap", {})
     error_text = " ".join(info.get("scaninfo", {}).get("error", [])).strip()
     xml = scanner.get_nmap_last_output()

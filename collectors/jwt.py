@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import ssl
 import urllib.request
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ HMAC_DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashl
 HEADER_KEPT = ("alg", "kid", "typ", "cty")
 CLAIMS_KEPT = ("iss", "aud", "exp", "iat", "nbf")  # never sub, email or other personal data
 WEAK_SECRETS_FILE = "lists/weak-jwt-secrets.txt"
+BEARER = re.compile(r"^(?:authorization:\s*)?bearer\s+", re.I)
 
 
 def load_weak_secrets(text: str) -> tuple[str, ...]:
@@ -91,6 +93,8 @@ def summarise_jwks(document: Any) -> list[dict[str, Any]]:
 
 
 def fetch_jwks(url: str, target: Mapping[str, Any], ctx: CollectContext) -> dict[str, Any]:
+    if not url.lower().startswith(("http://", "https://")):
+        raise UserError(f"JWKS {url}: only http:// and https:// URLs are fetched")
     context = ssl.create_default_context()
     if target.get("ca_bundle"):
         with ctx.open_binary(target["ca_bundle"]) as handle:
@@ -171,7 +175,7 @@ def _read_tokens(target: Mapping[str, Any], ctx: CollectContext) -> list[tuple[s
         with ctx.open_binary(name) as handle:
             text = handle.read().decode("utf-8", "replace")
         for number, line in enumerate(text.splitlines(), start=1):
-            line = line.strip()
+            line = BEARER.sub("", line.strip())  # lines pasted from request logs keep their prefix
             if line and not line.startswith("#"):
                 tokens.append((f"{name}:{number}", line))
     if target.get("token_env"):
@@ -183,7 +187,11 @@ def _read_tokens(target: Mapping[str, Any], ctx: CollectContext) -> list[tuple[s
     return tokens
 
 
-@collector(name="jwt.tokens", kind="jwt.tokens", source="jwt", ttl=timedelta(hours=24))
+# fields vigil writes itself: file:line locations, hashes, verdicts and list positions, never token text
+PLAIN = ("where", "fingerprint", "signature_check", "weak_secret_entry", "file")
+
+
+@collector(name="jwt.tokens", kind="jwt.tokens", source="jwt", ttl=timedelta(hours=24), plain=PLAIN)
 def collect_tokens(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Read sample tokens (a file with one token per line, or an environment variable) and the
     service's JWKS: each token's header, lifetime claims, whether a weak secret from the bundled list

@@ -11,7 +11,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from vigil.errors import UserError
 from vigil.model import CollectContext
@@ -54,6 +54,13 @@ class _Resources(HTMLParser):
                 host = urlsplit(urljoin(self.base, value.strip())).hostname
                 if host:
                     self.hosts.add(host.lower())
+
+
+def without_query(url: str) -> str:
+    """A URL as evidence keeps it: redirects carry codes and tokens in their query (OAuth's code=,
+    session ids), so the query and fragment are dropped."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def parse_set_cookie(header: str, set_by: str, received_at: Any) -> dict[str, Any]:
@@ -100,6 +107,8 @@ def parse_set_cookie(header: str, set_by: str, received_at: Any) -> dict[str, An
         "expires": expires.isoformat() if expires is not None else None,
         "max_age": max_age,
         "lifetime_days": lifetime_days,
+        # Max-Age=0 or an Expires in the past removes the cookie (a logout): nothing is stored
+        "deletes": lifetime_days is not None and lifetime_days <= 0,
         "value_length": len(value),
         "value_identifier_like": bool(IDENTIFIER.match(value)),
     }
@@ -164,11 +173,14 @@ def fetch(url: str, tls: ssl.SSLContext, timeout: float, now: Any) -> dict[str, 
         location = response.getheader("Location")
         hops.append(
             {
-                "url": current,
+                "url": without_query(current),
                 "status": response.status,
-                "location": urljoin(current, location) if location else None,
+                "location": without_query(urljoin(current, location)) if location else None,
                 "cookies": [
-                    {**parse_set_cookie(header, host, now), "where": f"{current} Set-Cookie #{n}"}
+                    {
+                        **parse_set_cookie(header, host, now),
+                        "where": f"{without_query(current)} Set-Cookie #{n}",
+                    }
                     for n, header in enumerate(response.headers.get_all("Set-Cookie") or [], start=1)
                 ],
             }
@@ -183,6 +195,8 @@ def fetch(url: str, tls: ssl.SSLContext, timeout: float, now: Any) -> dict[str, 
 def _plain_http_url(url: str, target: Mapping[str, Any]) -> str | None:
     if target.get("http_url"):
         return target["http_url"]
+    if target.get("http_url") is False:
+        return None
     parts = urlsplit(url)
     if parts.scheme == "http":
         return None  # the page itself is the plain-HTTP one
@@ -211,7 +225,7 @@ def _check_redirect(http_url: str, tls: ssl.SSLContext, timeout: float, now: Any
         return result
     location = response.getheader("Location")
     result["status"] = response.status
-    result["location"] = urljoin(http_url, location) if location else None
+    result["location"] = without_query(urljoin(http_url, location)) if location else None
     redirected = response.status in (301, 302, 303, 307, 308) and bool(location)
     if redirected and urlsplit(result["location"]).scheme == "https":
         result["outcome"] = "redirects_to_https"
@@ -230,7 +244,7 @@ def _is_ip(host: str) -> bool:
         return False
 
 
-@collector(name="web.page", kind="web.page", source="urls", ttl=timedelta(hours=24))
+@collector(name="web.page", kind="web.page", source="urls", ttl=timedelta(hours=24), plain=("where",))
 def collect_page(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, Any]:
     """Fetch one URL as a browser would, without running scripts: every redirect hop, the response
     headers, each Set-Cookie's attributes (names and flags; values are described, never kept), HSTS,
@@ -267,6 +281,8 @@ def collect_page(target: Mapping[str, Any], ctx: CollectContext) -> dict[str, An
     redirect = (
         _check_redirect(plain, tls, timeout, now)
         if plain
+        else {"url": None, "status": None, "location": None, "outcome": "not_checked", "error": None}
+        if target.get("http_url") is False and parts.scheme == "https"
         else {
             "url": url,
             "status": page["hops"][0]["status"],

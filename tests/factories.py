@@ -422,7 +422,6 @@ def _history(rng: random.Random, score: float | None) -> list[dict]:
                 "finished_at": _iso(t),
                 "score": round(max(0.0, min(100.0, (score or 50) - back * rng.uniform(1, 4))), 1),
                 "coverage": round(40 + (5 - back) * rng.uniform(1, 3), 1),
-                "file": f"history/{t:%Y%m%dT%H%M%SZ}-{run_id}.json",
             }
         )
     return runs

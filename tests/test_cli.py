@@ -115,8 +115,9 @@ def test_second_scan_keeps_history(tmp_path):
     assert main(["demo", "--output", str(out), "--format", "json"]) == 0
     assert main(["demo", "--output", str(out), "--format", "json"]) == 0
     doc = json.loads((out / "results.json").read_text())
-    assert len(doc["history"]) == 1
-    assert (out / doc["history"][0]["file"]).is_file()
+    assert len(doc["history"]) == 1  # the first run, read back from OUT/history.sqlite
+    assert doc["history"][0]["run_id"] != doc["run"]["id"]
+    assert (out / "history.sqlite").is_file()
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ from pathlib import Path
 from vigil import registry
 from vigil.collect import collect, plan
 from vigil.config import parse_config
-from vigil.model import CollectContext
+from vigil.model import CollectContext, Collected
 from vigil.store import EvidenceStore
 
 
@@ -56,3 +56,20 @@ def test_plan_expands_an_entry_into_one_task_per_unit_and_each_runs_alone(tmp_pa
     assert evidence[0].data == [{"region": "eu-west-1"}] and evidence[3].data == {
         "regions": ["eu-west-1", "us-east-1", "ap-south-1"]
     }
+
+
+def test_collected_data_may_carry_its_own_time_and_how_it_was_collected(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(registry, "collectors", registry.Registry("collector"))
+    earlier = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    @registry.collector(name="fake.reused", kind="fake.reused", source="fake", ttl=timedelta(hours=24))
+    def reused(target, ctx):
+        return Collected([{"n": 1}], collected_at=earlier, collection={"api_requests": 3})
+
+    config = parse_config({"sources": {"fake": [{"name": "x"}]}}, None, tmp_path)
+    ctx = CollectContext(base_dir=tmp_path, now=lambda: datetime.now(UTC))
+    store = EvidenceStore(tmp_path / "evidence")
+    (evidence,) = collect(plan(config), ctx, store, concurrency=1)
+    assert evidence.collected_at == earlier and evidence.expires_at == earlier + timedelta(hours=24)
+    stored = json.loads((store.root / f"objects/{evidence.sha256[:2]}/{evidence.sha256}.json").read_text())
+    assert stored["collection"] == {"api_requests": 3}

@@ -132,3 +132,58 @@ def test_a_config_must_be_a_mapping(tmp_path):
 def test_missing_config_file(tmp_path):
     with pytest.raises(UserError, match="file not found"):
         load_config(tmp_path / "vigil.yaml")
+
+
+def test_every_record_source_and_attestations_validate(tmp_path):
+    path = _config(
+        tmp_path,
+        "sources:\n"
+        "  background_checks: {path: bg.xlsx, sheet: Checks, values: {status: {Cleared: clear}}}\n"
+        "  access_list: {path: access.csv, date_format: ['%d.%m.%Y', '%Y-%m-%d'], timezone: Europe/Berlin}\n"
+        "  marketing: {path: m.jsonl, max_cell_chars: 2000}\n"
+        "  incidents: incidents.csv\n"
+        "  data_inventory: [inv.json]\n"
+        "  dc_authorised: dc.csv\n"
+        "  attestations:\n"
+        "    - {name: plan, subject: security_plan, attester: CISO, date: '2026-06-01',\n"
+        f"       expires: '2027-06-01', document: plan.pdf, sha256: {'ab' * 32}}}\n",
+    )
+    config = load_config(path)
+    assert config.sources["background_checks"][0]["sheet"] == "Checks"
+    assert config.sources["attestations"][0]["subject"] == "security_plan"
+
+
+@pytest.mark.parametrize(
+    "entry, field",
+    [
+        (
+            "{name: plan, subject: security_plan, attester: CISO, date: '2026-06-01', expires: '2027-06-01'}",
+            "",
+        ),
+        (
+            "{name: plan, subject: security_plan, attester: CISO, date: '2026-06-01', expires: '2027-06-01', "
+            "document: plan.pdf, statement: signed}",
+            "",
+        ),
+        (
+            "{name: plan, subject: coffee, attester: CISO, date: '2026-06-01', expires: '2027-06-01', "
+            "statement: s}",
+            ".subject",
+        ),
+        (
+            "{name: plan, subject: dr_test, attester: CISO, date: 1 June, expires: '2027-06-01', "
+            "statement: s}",
+            ".date",
+        ),
+    ],
+)
+def test_an_attestation_needs_a_statement_or_a_pinned_document(tmp_path, entry, field):
+    path = _config(tmp_path, f"sources:\n  attestations:\n    - {entry}\n")
+    with pytest.raises(UserError, match=rf"^{path}:3: sources.attestations\[0\]{field}"):
+        load_config(path)
+
+
+def test_max_cell_chars_is_bounded(tmp_path):
+    path = _config(tmp_path, "sources:\n  training: {path: t.csv, max_cell_chars: 0}\n")
+    with pytest.raises(UserError, match="max_cell_chars"):
+        load_config(path)

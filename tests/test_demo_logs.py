@@ -63,3 +63,16 @@ def test_demo_logs_cover_the_last_weekday_whatever_the_day(tmp_path):
     text = (tmp_path / "logs" / "db01" / "auth.log").read_text()
     assert text.startswith("Nov 27 ") and "Accepted password for root" in text  # Friday
     assert sorted(p.name for p in (tmp_path / "code").iterdir()) == ["app.py", "pricing.py"]
+
+
+def test_demo_people_reaching_customer_data_are_judged_against_roster_screening_and_training(run):
+    _, _, by_check = run
+    judged = {
+        r: (f["status"], f["message"]) for r, f in by_check["logs.access.personal_data_authorised"].items()
+    }
+    assert judged["access:aws-prod:ada.okafor@demo.example"][0] == "pass"  # SSO session named by e-mail
+    assert judged["access:db01:hugo.brandt"][0] == "pass"
+    assert "no completed background check (pending)" in judged["access:aws-prod:gita.rao@demo.example"][1]
+    assert "not authorised for personal data in the roster" in judged["access:aws-prod:dana.costa"][1]
+    assert "400 days ago" in judged["access:db01:ben.whitlock"][1]
+    assert judged["access:db01:root"][0] == "fail"

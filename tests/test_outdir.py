@@ -91,7 +91,13 @@ def test_concurrent_scans_into_one_folder_leave_one_whole_run(tmp_path):
         p.stderr.read() for p in runs
     ]  # each ran, and its gate failed (stale training)
     _whole_run(out)
-    assert len(list((out / "history").glob("*.json"))) == 3  # the three earlier runs, archived whole
+    # every run recorded whole in the history store, the three earlier ones in results.json's history
+    from vigil.historystore import open_store
+    from vigil.historystore.query import list_runs
+
+    recorded = [r["run_id"] for r in list_runs(open_store(None, out))]
+    assert len(recorded) == 4
+    assert [h["run_id"] for h in json.loads((out / "results.json").read_text())["history"]] == recorded[:3]
 
 
 def test_a_scan_killed_at_any_moment_leaves_the_previous_run_whole(tmp_path):

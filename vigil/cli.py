@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from vigil import __version__, outdir, registry
+from vigil import __version__, historystore, outdir, registry
 from vigil.baseline import load_baseline, shipped_names
 from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
@@ -104,6 +104,14 @@ def _baseline_ref(explicit: str | None, config: Config | None) -> str:
     return ref
 
 
+def _store_option(func):
+    return click.option(
+        "--store",
+        help="history store: postgresql://user@host/db, a SQLite file, or none "
+        f"[${historystore.ENV}, else OUT/{historystore.DEFAULT_FILE}]",
+    )(func)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vigil")
 @click.option("-q", "--quiet", is_flag=True, help="only warnings and errors on stderr")
@@ -124,7 +132,10 @@ def cli(quiet: bool) -> None:
     help="vigil.yaml to read",
 )
 @_common
-def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only) -> int:
+@_store_option
+def scan_cmd(
+    config_path, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only, store
+) -> int:
     """Collect evidence from every configured source, evaluate the baseline, write the reports."""
     config = load_config(config_path)
     options = RunOptions(
@@ -139,6 +150,7 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait
         target_label=config.target_label,
         wait_lock=wait_lock,
         new_only=load_pinned(new_only) if new_only else None,
+        store=store,
     )
     return _summary(*scan(config, options))
 
@@ -153,8 +165,9 @@ def scan_cmd(config_path, baseline, output, fmt, fail_on, only, no_waivers, wait
 )
 @click.option("--as-of", help="judge freshness and ages at this ISO time instead of now")
 @_common
+@_store_option
 def evaluate_cmd(
-    evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only
+    evidence_dir, as_of, baseline, output, fmt, fail_on, only, no_waivers, wait_lock, new_only, store
 ) -> int:
     """Re-evaluate stored evidence offline: nothing is collected, findings are the same.
 
@@ -171,6 +184,7 @@ def evaluate_cmd(
         mode="evaluate",
         wait_lock=wait_lock,
         new_only=load_pinned(new_only) if new_only else None,
+        store=store,
     )
     if evidence_dir.is_file():
         return _evaluate_pack(evidence_dir, options, as_of)
@@ -196,6 +210,7 @@ def evaluate_cmd(
     help="leave the previous run's fixed findings (baselineState absent) out of SARIF, for GitHub",
 )
 @_NEW_ONLY
+@_store_option
 def report_cmd(
     results_file: Path,
     fmt: str,
@@ -203,6 +218,7 @@ def report_cmd(
     previous: Path | None,
     sarif_omit_fixed: bool,
     new_only: Path | None,
+    store: str | None,
 ) -> int:
     """Render reports from a results.json again, without collecting or evaluating.
 
@@ -210,15 +226,15 @@ def report_cmd(
     """
     results = read_results(results_file)
     if new_only is not None:
-        results["gate"] = gate_new_only(results, load_pinned(new_only), results_file.parent)
-    if previous is None and results.get("history"):
-        # the run before this one, archived beside it by the scan that wrote it; the file named must lie
-        # in that folder's history/, whatever the results file says
+        results["gate"] = gate_new_only(results, load_pinned(new_only), _existing_store(results_file, store))
+    previous_doc = read_results(previous) if previous else _previous_from_store(results_file, results, store)
+    if previous_doc is None and results.get("history") and results["history"][-1].get("file"):
+        # a results.json of an older vigil: the run before it was archived beside it as a file, which
+        # must lie in that folder's history/, whatever the results file says
         candidate = inside(
             results_file.parent, str(results["history"][-1]["file"]), f"{results_file}: history"
         )
-        previous = candidate if candidate.is_file() else None
-    previous_doc = read_results(previous) if previous else None
+        previous_doc = read_results(candidate) if candidate.is_file() else None
     out_dir = outdir.prepare(output or results_file.parent)
     link_base = os.path.relpath(results_file.parent, out_dir)
     ctx = RenderContext(
@@ -360,6 +376,119 @@ def demo_cmd(output: Path, fmt: str) -> int:
     _summary(results, written)
     click.echo(f"demo organisation in {output / 'org'}; open {output / 'report.html'} in a browser")
     return 0
+
+
+# ---- history: `vigil history`, `vigil diff`, `vigil findings` (logic in vigil.historystore) ----
+
+
+def _existing_store(results_file: Path, store: str | None):
+    """The store beside a results.json (or --store), or None: never create an empty one just to read it."""
+    url = historystore.store_url(store, results_file.parent)
+    if url is None or (url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file()):
+        return None
+    return historystore.open_store(store, results_file.parent)
+
+
+def _previous_from_store(results_file: Path, results: dict, store: str | None) -> dict | None:
+    """The run recorded before this one in the store beside it (or --store), if there is one."""
+    from vigil.historystore.query import previous_document
+
+    engine = _existing_store(results_file, store)
+    if engine is None:
+        return None
+    run = results.get("run") or {}
+    return previous_document(engine, run.get("target_label") or "default", run.get("id"))
+
+
+def _history_store(output: Path | None, store: str | None):
+    url = historystore.store_url(store, output or Path("vigil-out"))
+    if url is None:
+        raise UserError("--store none: there is no history to read")
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        where = url[len("sqlite:///") :]
+        raise UserError(
+            f"{where}: no history store here yet (run `vigil scan` first, or give --output/--store)"
+        )
+    return historystore.open_store(store, output or Path("vigil-out"))
+
+
+def _history_options(func):
+    options = [
+        click.option(
+            "--output",
+            type=click.Path(path_type=Path),
+            help=f"output folder whose {historystore.DEFAULT_FILE} to read [vigil-out]",
+        ),
+        click.option("--store", help=f"history store URL or SQLite file [${historystore.ENV}]"),
+        click.option("--target", help="only runs of this target_label"),
+        click.option("--json", "as_json", is_flag=True, help="machine-readable"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command("history")
+@_history_options
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True, help="newest N runs")
+def history_cmd(output, store, target, as_json, limit) -> int:
+    """List recorded runs with their score and coverage trend, and what each one opened and fixed."""
+    from vigil.historystore.query import list_runs
+    from vigil.historystore.text import runs_text
+
+    rows = list_runs(_history_store(output, store), target, limit)
+    click.echo(json.dumps(rows, indent=1) if as_json else runs_text(rows))
+    return 0
+
+
+@cli.command("diff")
+@click.argument("a")
+@click.argument("b")
+@_history_options
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="rows per list")
+def diff_cmd(a, b, output, store, target, as_json, limit) -> int:
+    """Compare two runs: new, fixed, changed and unchanged findings.
+
+    A and B are each a run id (or 4+ leading characters of one, or latest / previous / latest~N) in
+    the history store, a results.json file, or a SARIF file. A waived finding is not fixed.
+    """
+    from vigil.compare import compare
+    from vigil.historystore.sides import load_side
+    from vigil.historystore.text import diff_json, diff_text
+
+    def engine():
+        return _history_store(output, store)
+
+    before, after = load_side(a, engine, target), load_side(b, engine, target)
+    doc = diff_json(compare(after, before), before, after)
+    click.echo(json.dumps(doc, indent=1) if as_json else diff_text(doc, limit))
+    return 0
+
+
+@cli.command("findings")
+@_history_options
+@click.option(
+    "--status",
+    type=click.Choice(["open", "waived", "failing", "fixed", "all"]),
+    default="open",
+    show_default=True,
+    help="open = failing and not waived; failing = open or waived",
+)
+@click.option("--since", help="entered that status within this period: 30d, 12h, 2w, or an ISO date")
+@click.option("--severity", help="comma-separated severities to keep")
+@click.option("--check", help="a check id, or a prefix of ids ending in *")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="rows shown")
+def findings_cmd(output, store, target, as_json, status, since, severity, check, limit) -> int:
+    """Findings across runs: first and last seen, fixed, reopened, time to fix (the daily question)."""
+    from vigil.historystore.query import finding_rows, parse_since
+    from vigil.historystore.text import findings_text
+
+    severities = tuple(s.strip() for s in (severity or "").split(",") if s.strip())
+    unknown = sorted(set(severities) - set(SEVERITIES))
+    if unknown:
+        raise UserError(f"--severity: unknown {', '.join(unknown)} (choose from {', '.join(SEVERITIES)})")
+    rows = finding_rows(_history_store(output, store), status, parse_since(since), target, severities, check)
+    click.echo(json.dumps(rows, indent=1) if as_json else findings_text(rows, limit))
 
 
 def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:

@@ -66,10 +66,11 @@ def run_task(task: Task, ctx: CollectContext) -> Evidence:
     data: Any = None
     problems: Sequence[Mapping[str, str]] = ()
     failure = None
+    collection = None
     try:
         result = task.collector.func(task.target, ctx)
         if isinstance(result, Collected):
-            data, problems = result.data, result.problems
+            data, problems, collection = result.data, result.problems, result.collection
             started = result.collected_at or started
         else:
             data = result
@@ -79,18 +80,23 @@ def run_task(task: Task, ctx: CollectContext) -> Evidence:
         failure = f"{type(exc).__name__}: {exc}"
     except RecursionError:
         failure = "the collected data is nested too deeply to keep"
-    return _evidence(task, started, data, problems, failure)
+    return _evidence(task, started, data, problems, failure, collection)
 
 
 def _evidence(
-    task: Task, started: datetime, data: Any, problems: Sequence[Mapping[str, str]], failure: str | None
+    task: Task,
+    started: datetime,
+    data: Any,
+    problems: Sequence[Mapping[str, str]],
+    failure: str | None,
+    collection: Mapping[str, Any] | None = None,
 ) -> Evidence:
     ttl = timedelta(hours=task.target["ttl_hours"]) if "ttl_hours" in task.target else task.collector.ttl
     try:
         data, _ = redact(data, task.collector.plain)
     except RecursionError:
         data, failure = None, failure or "the collected data is nested too deeply to keep"
-    problems = tuple(redact(dict(p))[0] for p in problems)
+    problems = tuple(redact(dict(p), task.collector.plain)[0] for p in problems)  # a plain `where` stays
     if failure is not None:
         failure, _ = redact(failure)
     return Evidence(
@@ -104,6 +110,7 @@ def _evidence(
         data=data,
         problems=problems,
         error=failure,
+        collection=dict(collection) if collection else None,
     )
 
 

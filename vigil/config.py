@@ -100,6 +100,16 @@ sources:
         completed_at: completion_date
       # date_format: "%d/%m/%Y"   # when dates are not ISO 8601
 
+  # More record exports (CSV, JSON, JSON Lines or XLSX; fields in docs/configuration.md), e.g.:
+  # background_checks: {path: records/screening.xlsx, values: {status: {Cleared: clear}}}
+  # access_list: records/access.csv
+  # dsr_tickets: {path: records/dsr.csv, timezone: Europe/Berlin}
+  # Commitments no export shows are attested (a statement, or a document pinned by its sha256):
+  # attestations:
+  #   - {name: security-plan-v4, subject: security_plan, document: policies/plan.pdf,
+  #      sha256: <sha256sum of the file>, attester: CISO, date: "2026-08-23", expires: "2027-08-23",
+  #      covers: [monitoring, emergency_response, user_notification]}
+
   # Later sources (each becomes evidence for the checks that need it):
   # aws:
   #   - name: prod

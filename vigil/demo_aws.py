@@ -75,12 +75,14 @@ def _seed_iam(url: str, expect: Any, managed_policies: bool) -> None:
         PolicyName="everything-but-billing",
         PolicyDocument=_doc({"Effect": "Allow", "NotAction": ["aws-portal:*"], "Resource": "*"}),
     )
-    for name, group, mfa, admin in (
-        ("alice", "developers", True, False),
-        ("bob", "developers", False, False),
-        ("carol", "ops", True, True),
+    # tagged with the roster's ids, so the records checks join them to people: Farid and Ben are cleared
+    # and current; Eve left the company in September and her console user is still there
+    for name, group, mfa, admin, person in (
+        ("alice", "developers", True, False, "e1006"),
+        ("bob", "developers", False, False, "e1002"),
+        ("carol", "ops", True, True, "e1005"),
     ):
-        iam.create_user(UserName=name, Tags=[{"Key": "employee_id", "Value": name}])
+        iam.create_user(UserName=name, Tags=[{"Key": "employee_id", "Value": person}])
         iam.create_login_profile(UserName=name, Password="Correct-Horse-Battery-9")  # noqa: S106
         iam.add_user_to_group(GroupName=group, UserName=name)
         if mfa:

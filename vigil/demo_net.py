@@ -97,10 +97,16 @@ def start(dest: Path, now: datetime) -> None:
     into dest/vigil.yaml, where the demo config names them @net:<name> (or "@number:<name>")."""
     servers = Servers()
     atexit.register(servers.stop)
-    ports = {**_sites(servers, dest), **_tokens(servers, dest, now)}
+    ports: dict[str, int | str] = {**_sites(servers, dest), **_tokens(servers, dest, now)}
     ports["scan_ports"] = ",".join(str(p) for p in sorted(ports.values()))
-    # a second, legacy host with a forgotten FTP server: risky wherever it listens
-    ports["ftp_port"] = servers.banner(b"220 (vsFTPd 3.0.3)\r\n", LEGACY_HOST)
+    # a second, legacy host with a forgotten FTP server: risky wherever it listens. Linux answers on all
+    # of 127/8; where only 127.0.0.1 exists (macOS), the legacy host shares it
+    try:
+        ports["ftp_port"] = servers.banner(b"220 (vsFTPd 3.0.3)\r\n", LEGACY_HOST)
+        ports["legacy_host"] = LEGACY_HOST
+    except OSError:
+        ports["ftp_port"] = servers.banner(b"220 (vsFTPd 3.0.3)\r\n")
+        ports["legacy_host"] = "127.0.0.1"
     config = dest / "vigil.yaml"
     text = config.read_text(encoding="utf-8")
 

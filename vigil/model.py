@@ -82,6 +82,7 @@ class Evidence:
     # parts of the target that could not be read: {"where": "file.csv:7", "message": "..."}
     problems: tuple[Mapping[str, str], ...] = ()
     error: str | None = None  # the whole collection failed
+    collection: Mapping[str, Any] | None = None  # how the collection went (API requests, retries, time)
     sha256: str = ""
     status: str = "ok"  # ok | error | stale | tampered, set when loaded for evaluation
 
@@ -215,3 +216,5 @@ class Collected:
     # when the data was observed, if not now: data reused from an earlier, interrupted run's evidence
     # keeps its own time (and so its own expiry)
     collected_at: datetime | None = None
+    # how the collection went, kept beside the data (e.g. API requests, throttling retries, seconds)
+    collection: Mapping[str, Any] | None = None

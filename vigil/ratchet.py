@@ -2,7 +2,7 @@
 
 A team commits the results of a run as its accepted starting point and ratchets down from there. A
 finding in the pinned file passes the gate; a finding it does not hold blocks as usual. A pinned finding
-that a later run recorded in OUT/history/ as fixed (its check ran and the finding was no longer open)
+that a later run recorded in the history store as fixed (its check ran and the finding was no longer open)
 blocks again when it comes back: a fix is never undone by itself. Only a waiver or a new pinned file
 changes that.
 """
@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from vigil.errors import UserError
-from vigil.history import HISTORY_DIR
 from vigil.model import SEVERITY_RANK
 from vigil.render.sarif import FINGERPRINT_KEY
 
@@ -90,46 +91,23 @@ def _pinned_sarif(path: Path, doc: dict) -> Pinned:
     return Pinned(path, findings, finished, None)
 
 
-def _named_before(name: str, moment: datetime | None) -> bool:
-    """Archived files are named by their run's end (UTC, to the second): YYYYMMDDTHHMMSS-id.json."""
-    if moment is None:
-        return False
-    try:
-        stamp = datetime.strptime(name[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-    except ValueError:
-        return False
-    return stamp + timedelta(seconds=1) < moment
+def fixed_since(pinned: Pinned, store: Engine | None, target: str) -> set[str]:
+    """Pinned fingerprints that a run of this target recorded after the pinned one judged and found no
+    longer failing (vigil.historystore: the same definition of fixed as every report)."""
+    if store is None:
+        return set()
+    from vigil.historystore.query import fixed_after
+
+    return fixed_after(store, target, pinned.findings, pinned.finished_at, pinned.run_id)
 
 
-def fixed_since(pinned: Pinned, out_dir: Path) -> set[str]:
-    """Pinned fingerprints that a run archived after the pinned one judged and found no longer open."""
-    fixed: set[str] = set()
-    for path in sorted((out_dir / HISTORY_DIR).glob("*.json")):
-        if _named_before(path.name, pinned.finished_at):
-            continue  # archived before the pin: not worth reading
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            finished = _time(doc["run"]["finished_at"])
-            if doc["run"].get("id") == pinned.run_id:
-                continue
-            if pinned.finished_at is not None and (finished is None or finished <= pinned.finished_at):
-                continue
-            ran = set(doc.get("checks") or ())
-            still_open = {f["fingerprint"] for f in doc["findings"] if f["status"] in OPEN}
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # not one of ours: it proves nothing
-        fixed.update(
-            fp for fp, check_id in pinned.findings.items() if check_id in ran and fp not in still_open
-        )
-    return fixed
-
-
-def gate_new_only(results: dict, pinned: Pinned, history_dir: Path) -> dict:
-    """The run's gate, counting only blocking findings that are new or came back after a fix."""
+def gate_new_only(results: dict, pinned: Pinned, store: Engine | None) -> dict:
+    """The run's gate, counting only blocking findings that are new or came back after a fix (fixes are
+    read from the history store; without one, only the pinned file counts)."""
     gate = dict(results["gate"])
     fail_on = gate["fail_on"]
     threshold = None if fail_on == "none" else SEVERITY_RANK[fail_on]
-    reopened = fixed_since(pinned, history_dir)
+    reopened = fixed_since(pinned, store, (results.get("run") or {}).get("target_label") or "default")
     accepted = set(pinned.findings) - reopened
     blocking = known = 0
     new_blocking, back = [], []

@@ -125,7 +125,7 @@ def build_results(
     evaluation: Evaluation,
     findings: list[Finding],
     waivers: list[Waiver],
-    matched: Mapping[str, int],
+    matched: list[int],  # per waiver, in the order of `waivers`
     fail_on: str,
     out_dir: Path,
     evidence_dir: Path,
@@ -191,9 +191,9 @@ def build_results(
                 "state": w.state,
                 "problem": w.problem,
                 "days_left": w.days_left,
-                "matched": matched.get(w.id, 0),
+                "matched": n,
             }
-            for w in waivers
+            for w, n in zip(waivers, matched, strict=True)
         ],
         "evidence": [
             {

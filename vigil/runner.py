@@ -9,13 +9,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from vigil import outdir, registry
 from vigil.baseline import Baseline, load_baseline, load_resolved, resolved_document
 from vigil.collect import CollectContext, collect, plan, unclaimed_sources
 from vigil.config import Config
 from vigil.errors import UserError
 from vigil.evaluate import evaluate
-from vigil.history import archive_previous, summaries
+from vigil.historystore import open_store
+from vigil.historystore.query import previous_document, summaries
+from vigil.historystore.record import record_run
 from vigil.model import Evidence
 from vigil.ratchet import Pinned, gate_new_only
 from vigil.render import RenderContext, render_all
@@ -39,6 +43,8 @@ class RunOptions:
     target_label: str = "default"
     new_only: Pinned | None = None  # gate only on findings this pinned file does not accept
     wait_lock: float = 0.0  # seconds a run waits for another run to release the output folder
+    # history store URL or file (None: OUT/history.sqlite, or $VIGIL_STORE; "none": no history)
+    store: str | None = None
 
 
 def now() -> datetime:
@@ -53,6 +59,7 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
     for name in unclaimed_sources(config):
         log.warning("sources.%s: no installed collector reads this source yet; it is not collected", name)
     with outdir.hold(options.out_dir, options.wait_lock):
+        open_store(options.store, options.out_dir)  # an unreachable history store stops us before collecting
         started = now()
         store = EvidenceStore(options.out_dir / "evidence")
         tasks = plan(config)
@@ -140,7 +147,8 @@ def finish(
             log.warning("waiver not applied: %s", waiver.problem)
     findings, matched = apply_waivers(evaluation.findings, waivers)
     out_dir = outdir.prepare(options.out_dir)
-    previous = archive_previous(out_dir)
+    history = open_store(options.store, out_dir)
+    previous = previous_document(history, options.target_label) if history else None
     run = {
         "id": run_id,
         "mode": options.mode,
@@ -161,12 +169,18 @@ def finish(
         fail_on=options.fail_on,
         out_dir=out_dir,
         evidence_dir=evidence_dir,
-        history=summaries(out_dir),
+        history=summaries(history, options.target_label) if history else [],
     )
     if options.new_only is not None:
-        results["gate"] = gate_new_only(results, options.new_only, out_dir)
+        results["gate"] = gate_new_only(results, options.new_only, history)
     written = write_reports(results, out_dir, options.formats, previous)
     outdir.commit([*staged_files, *written])
+    if history is not None:
+        # after the reports are committed: if the store fails, the run's reports are still there
+        try:
+            record_run(history, results)
+        except (UserError, SQLAlchemyError) as exc:
+            raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
     return results, written
 
 

@@ -26,7 +26,7 @@ def canonical(doc: dict) -> bytes:
 
 
 def to_document(ev: Evidence) -> dict:
-    return {
+    doc = {
         "kind": ev.kind,
         "collector": ev.collector,
         "collector_version": ev.collector_version,
@@ -38,6 +38,9 @@ def to_document(ev: Evidence) -> dict:
         "problems": [dict(p) for p in ev.problems],
         "error": ev.error,
     }
+    if ev.collection:  # only when a collector reports it, so other documents keep their bytes
+        doc["collection"] = dict(ev.collection)
+    return doc
 
 
 def from_document(doc: dict, sha256: str) -> Evidence:
@@ -52,6 +55,7 @@ def from_document(doc: dict, sha256: str) -> Evidence:
         data=doc["data"],
         problems=tuple(doc.get("problems", ())),
         error=doc.get("error"),
+        collection=doc.get("collection"),
         sha256=sha256,
     )
 

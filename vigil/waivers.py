@@ -108,20 +108,24 @@ def _matches(waiver: Waiver, finding: Finding) -> bool:
     return waiver.scope == "check" or fnmatch.fnmatchcase(finding.resource, waiver.resource or "")
 
 
-def apply_waivers(findings: Iterable[Finding], waivers: list[Waiver]) -> tuple[list[Finding], dict[str, int]]:
-    """Attach the first applying waiver to each fail finding it covers; count matches per waiver."""
-    live = [w for w in waivers if w.state in ("active", "expiring")]
-    by_check: dict[str, list[Waiver]] = {}
-    for waiver in live:
-        by_check.setdefault(waiver.check, []).append(waiver)
-    matched = {w.id: 0 for w in waivers}
+def apply_waivers(findings: Iterable[Finding], waivers: list[Waiver]) -> tuple[list[Finding], list[int]]:
+    """Attach the first applying waiver to each fail finding it covers.
+
+    Matches are counted per waiver, in the order of `waivers` (not per id): a duplicate of a valid
+    waiver's id is invalid and matches nothing, so it must not show its twin's count.
+    """
+    by_check: dict[str, list[int]] = {}
+    for i, waiver in enumerate(waivers):
+        if waiver.state in ("active", "expiring"):
+            by_check.setdefault(waiver.check, []).append(i)
+    matched = [0] * len(waivers)
     out = []
     for finding in findings:
         if finding.status in WAIVABLE:
-            for waiver in by_check.get(finding.check_id, ()):
-                if _matches(waiver, finding):
-                    finding = replace(finding, waiver=waiver)
-                    matched[waiver.id] += 1
+            for i in by_check.get(finding.check_id, ()):
+                if _matches(waivers[i], finding):
+                    finding = replace(finding, waiver=waivers[i])
+                    matched[i] += 1
                     break
         out.append(finding)
     return out, matched

@@ -155,7 +155,8 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"unknown key (allowed: {', '.join(error.schema.get('properties', {}))})"
     if error.validator == "enum":
         return f"{error.instance!r} is not one of {', '.join(map(str, error.validator_value))}"
-    if error.validator == "pattern" and isinstance(error.schema, dict) and "x-pattern-hint" in error.schema:
-        # a schema may say in words what its pattern means, instead of showing the regex
-        return f"{error.instance!r} {error.schema['x-pattern-hint']}"
+    if isinstance(error.schema, dict) and "x-hint" in error.schema:
+        # a schema may say in words what a rule means, instead of showing a regex or one alternative
+        hint = error.schema["x-hint"]
+        return f"{error.instance!r} {hint}" if error.validator == "pattern" else hint
     return error.message

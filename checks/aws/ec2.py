@@ -103,13 +103,26 @@ def sg_public_ingress(evidence: Mapping, params: Mapping) -> Iterator[Outcome]:
             yield ok(group["arn"], "no port outside the allowed ones is open to the internet", cite=group)
 
 
+def _minus(parts: list[tuple[int, int]], cut: tuple[int, int]) -> list[tuple[int, int]]:
+    """Port intervals less one interval."""
+    out = []
+    for low, high in parts:
+        if cut[1] < low or cut[0] > high:
+            out.append((low, high))
+            continue
+        if low < cut[0]:
+            out.append((low, cut[0] - 1))
+        if high > cut[1]:
+            out.append((cut[1] + 1, high))
+    return out
+
+
 def acl_exposures(acl: Mapping[str, Any], allowed: set[int]) -> list[str]:
     """Walk inbound entries in rule order, as AWS does: the first entry matching a port decides it."""
     found = []
     for family, world in (("IPv4", "0.0.0.0/0"), ("IPv6", "::/0")):
-        open_ports: dict[str, set[int]] = {"tcp": set(), "udp": set()}
-        decided: dict[str, set[int]] = {"tcp": set(), "udp": set()}
-        everything = False
+        undecided = {"tcp": [ALL_PORTS], "udp": [ALL_PORTS]}  # ports no earlier entry has decided
+        opened: dict[str, list[tuple[int, int]]] = {"tcp": [], "udp": []}
         for entry in acl.get("ingress", ()):
             if entry.get("cidr") != world:
                 continue
@@ -118,18 +131,18 @@ def acl_exposures(acl: Mapping[str, Any], allowed: set[int]) -> list[str]:
                 continue  # ICMP or another protocol without ports
             span = ALL_PORTS if proto == "all" else _span(entry.get("from_port"), entry.get("to_port"))
             for name in ("tcp", "udp") if proto == "all" else (proto,):
-                ports = set(range(span[0], span[1] + 1)) - decided[name]
                 if entry.get("action") == "allow":
-                    open_ports[name] |= ports - allowed
-                    if proto == "all" and not decided[name]:
-                        everything = True
-                decided[name] |= ports
-        if everything:
+                    for low, high in undecided[name]:
+                        part = (max(low, span[0]), min(high, span[1]))
+                        if part[0] <= part[1]:
+                            opened[name] += _exposed(part, allowed)
+                undecided[name] = _minus(undecided[name], span)
+        if opened["tcp"] == opened["udp"] == _exposed(ALL_PORTS, allowed):
             found.append(f"all traffic allowed from {world} ({family})")
             continue
-        for name, ports in open_ports.items():
-            if ports:
-                found.append(f"{name} {ranges(ports)} allowed from {world}")
+        for name, parts in opened.items():
+            if parts:
+                found.append(f"{name} {spans_text(sorted(parts))} allowed from {world}")
     return found
 
 

@@ -26,7 +26,7 @@ def _access_start(
     findings: list[Outcome] = []
     for pid, person in people.items():
         if person["personal_data_access"] and person["status"] == "active":
-            access[pid].append((person.get("start_date"), "the roster", person))
+            access[pid].append((person.get("start_date"), "employment with personal-data access", person))
     for grant in evidence.get("records.access_list", ()):
         if not grant["personal_data"] or (grant["revoked_at"] and day(grant["revoked_at"]) <= today):
             continue

@@ -8,7 +8,7 @@ from typing import Any
 
 from vigil.registry import collector
 
-from .api import expander, paginate, resumable, unit_session
+from .api import aws_unit, expander, paginate, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -24,7 +24,7 @@ def _iso(value: Any) -> str | None:
     ttl=TTL,
     expand=expander("acm", regional=True),
 )
-@resumable("aws.acm.certificates")
+@aws_unit("aws.acm.certificates")
 def certificates(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Certificates with status, expiry and use (acm:ListCertificates; acm:DescribeCertificate only for
     a certificate whose summary lacks its expiry)."""

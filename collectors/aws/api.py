@@ -196,7 +196,7 @@ class Session:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
     @classmethod
-    def open(cls, spec: Mapping[str, Any], stats: Stats | None = None, max_attempts: int = 3) -> Session:
+    def open(cls, spec: Mapping[str, Any], max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Session:
         session = cls(spec, max_attempts)
         session._boto()  # fail here, as the unit's failure, when credentials or the role are wrong
         return session
@@ -356,7 +356,7 @@ class Stats:
         if self.limit is not None:
             self.limit.wait()
         parts = event_name.split(".")
-        self.requests[parts[1] if len(parts) > 1 else "?"] += 1
+        self.requests[parts[2] if len(parts) > 2 else "?"] += 1
 
     def summary(self) -> dict[str, Any]:
         return {"requests": sum(self.requests.values()), "throttled": self.throttled}
@@ -420,13 +420,20 @@ def unit_session(unit: Mapping[str, Any], service: str) -> Iterator[tuple[Sessio
     with AccountGate.enter(unit["account"], unit.get("max_concurrent_accounts")):
         _current.stats = stats
         try:
-            session = Session.open(unit["session"], stats, budget.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
+            session = Session.open(unit["session"], budget.get("max_attempts", DEFAULT_MAX_ATTEMPTS))
             yield session, stats
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise UserError(describe(exc, service)) from None
         finally:
             _current.stats = None
             figures = stats.summary()
+            _current.figures = {
+                "service": service,
+                "api_requests": figures["requests"],
+                "throttled": figures["throttled"],
+                "requests_by_operation": dict(sorted(stats.requests.items())),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
             log.info(
                 "aws %s %s: %d API requests, %d throttled, %.1fs",
                 service,
@@ -495,10 +502,12 @@ def _stored(evidence_dir: Path) -> dict[tuple[str, str], tuple[datetime, Path]]:
         return found
 
 
-def resumable(name: str) -> Callable:
-    """With `resume: true` on the account entry, a unit whose evidence an interrupted run already stored
-    in this output folder, and which has not expired, is not collected again: its data is reused with
-    the time it was collected (so it also expires when it would have)."""
+def aws_unit(name: str) -> Callable:
+    """Wraps every AWS collector. Its evidence records how the unit was collected (API requests by
+    operation, throttling replies, seconds) beside the data. With `resume: true` on the account entry,
+    a unit whose evidence an interrupted run already stored in this output folder, and which has not
+    expired, is not collected again: its data is reused with the time it was collected (so it also
+    expires when it would have)."""
 
     def wrap(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -510,8 +519,15 @@ def resumable(name: str) -> Callable:
                     doc = json.loads(hit[1].read_bytes())
                     if datetime.fromisoformat(doc["expires_at"]) > ctx.now():
                         log.info("aws %s %s: resumed from evidence collected %s", name, unit["name"], hit[0])
-                        return Collected(doc["data"], tuple(doc.get("problems", ())), collected_at=hit[0])
-            return func(unit, ctx)
+                        return Collected(
+                            doc["data"],
+                            tuple(doc.get("problems", ())),
+                            collected_at=hit[0],
+                            collection={**(doc.get("collection") or {}), "resumed": True},
+                        )
+            _current.figures = None
+            data = func(unit, ctx)
+            return Collected(data, collection=getattr(_current, "figures", None))
 
         return run
 

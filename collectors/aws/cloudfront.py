@@ -8,7 +8,7 @@ from typing import Any
 
 from vigil.registry import collector
 
-from .api import expander, resumable, unit_session
+from .api import aws_unit, expander, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -20,7 +20,7 @@ TTL = timedelta(hours=24)
     ttl=TTL,
     expand=expander("cloudfront", regional=False),
 )
-@resumable("aws.cloudfront.distributions")
+@aws_unit("aws.cloudfront.distributions")
 def distributions(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Distributions with each cache behaviour's viewer protocol policy and the viewer certificate's
     minimum protocol version (cloudfront:ListDistributions)."""

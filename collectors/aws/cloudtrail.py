@@ -11,7 +11,7 @@ import botocore.exceptions
 
 from vigil.registry import collector
 
-from .api import describe, expander, resumable, unit_session
+from .api import aws_unit, describe, expander, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -23,7 +23,7 @@ TTL = timedelta(hours=24)
     ttl=TTL,
     expand=expander("cloudtrail", regional=True),
 )
-@resumable("aws.cloudtrail.trails")
+@aws_unit("aws.cloudtrail.trails")
 def trails(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Trails whose home is this region (cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus). One item
     of type "region" records that the region was read, so "no trail" is evidence, not silence."""

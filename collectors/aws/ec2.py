@@ -9,7 +9,7 @@ from typing import Any
 
 from vigil.registry import collector
 
-from .api import arn, expander, paginate, resumable, unit_session
+from .api import arn, aws_unit, expander, paginate, unit_session
 
 TTL = timedelta(hours=24)
 ec2_units = expander("ec2", regional=True)
@@ -34,7 +34,7 @@ def _rule(perm: Mapping[str, Any]) -> dict[str, Any]:
 @collector(
     name="aws.ec2.security_groups", kind="aws.ec2.security_groups", source="aws", ttl=TTL, expand=ec2_units
 )
-@resumable("aws.ec2.security_groups")
+@aws_unit("aws.ec2.security_groups")
 def security_groups(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Security groups with their inbound rules (ec2:DescribeSecurityGroups)."""
     with unit_session(unit, "ec2") as (session, _):
@@ -57,7 +57,7 @@ def security_groups(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.ec2.network_acls", kind="aws.ec2.network_acls", source="aws", ttl=TTL, expand=ec2_units)
-@resumable("aws.ec2.network_acls")
+@aws_unit("aws.ec2.network_acls")
 def network_acls(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Network ACLs with their inbound entries in rule order (ec2:DescribeNetworkAcls)."""
     with unit_session(unit, "ec2") as (session, _):
@@ -95,7 +95,7 @@ def network_acls(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.ec2.volumes", kind="aws.ec2.volumes", source="aws", ttl=TTL, expand=ec2_units)
-@resumable("aws.ec2.volumes")
+@aws_unit("aws.ec2.volumes")
 def volumes(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """The region's EBS encryption-by-default setting (one item of type "region") and its EBS volumes
     (ec2:GetEbsEncryptionByDefault, ec2:DescribeVolumes)."""
@@ -131,7 +131,7 @@ def volumes(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.ec2.vpcs", kind="aws.ec2.vpcs", source="aws", ttl=TTL, expand=ec2_units)
-@resumable("aws.ec2.vpcs")
+@aws_unit("aws.ec2.vpcs")
 def vpcs(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """VPCs with the flow logs that capture their traffic (ec2:DescribeVpcs, ec2:DescribeFlowLogs)."""
     with unit_session(unit, "ec2") as (session, _):

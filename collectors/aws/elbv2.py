@@ -11,7 +11,7 @@ import botocore.exceptions
 
 from vigil.registry import collector
 
-from .api import describe, expander, paginate, resumable, unit_session
+from .api import aws_unit, describe, expander, paginate, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -28,7 +28,7 @@ def _action(action: Mapping[str, Any]) -> dict[str, Any]:
     ttl=TTL,
     expand=expander("elbv2", regional=True),
 )
-@resumable("aws.elbv2.load_balancers")
+@aws_unit("aws.elbv2.load_balancers")
 def load_balancers(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Load balancers, their listeners (protocol, TLS policy and its protocols, default actions)
     (elasticloadbalancing:DescribeLoadBalancers, DescribeListeners, DescribeSSLPolicies)."""

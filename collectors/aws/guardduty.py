@@ -8,7 +8,7 @@ from typing import Any
 
 from vigil.registry import collector
 
-from .api import expander, paginate, resumable, unit_session
+from .api import aws_unit, expander, paginate, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -20,7 +20,7 @@ TTL = timedelta(hours=24)
     ttl=TTL,
     expand=expander("guardduty", regional=True),
 )
-@resumable("aws.guardduty.detectors")
+@aws_unit("aws.guardduty.detectors")
 def detectors(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """One item per scanned region, with the region's detectors and their status
     (guardduty:ListDetectors, guardduty:GetDetector)."""

@@ -17,7 +17,7 @@ import botocore.exceptions
 from vigil.errors import UserError
 from vigil.registry import collector
 
-from .api import describe, error_code, expander, resumable, unit_session
+from .api import aws_unit, describe, error_code, expander, unit_session
 
 TTL = timedelta(hours=24)
 iam_units = expander("iam", regional=False)
@@ -100,7 +100,7 @@ def _keys(row: Mapping[str, str]) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.iam.users", kind="aws.iam.users", source="aws", ttl=TTL, expand=iam_units)
-@resumable("aws.iam.users")
+@aws_unit("aws.iam.users")
 def iam_users(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """IAM users with their inline and attached policies, groups, tags, and from the credential report
     their console password, MFA and access keys (iam:GetAccountAuthorizationDetails,
@@ -142,7 +142,7 @@ def iam_users(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.iam.roles", kind="aws.iam.roles", source="aws", ttl=TTL, expand=iam_units)
-@resumable("aws.iam.roles")
+@aws_unit("aws.iam.roles")
 def iam_roles(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """IAM roles with their trust policy, inline and attached policies and last use
     (iam:GetAccountAuthorizationDetails)."""
@@ -167,7 +167,7 @@ def iam_roles(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.iam.policies", kind="aws.iam.policies", source="aws", ttl=TTL, expand=iam_units)
-@resumable("aws.iam.policies")
+@aws_unit("aws.iam.policies")
 def iam_policies(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Groups (with their policies) and the managed policies attached to anything, with the document of
     their default version (iam:GetAccountAuthorizationDetails)."""
@@ -207,7 +207,7 @@ def iam_policies(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.iam.account", kind="aws.iam.account", source="aws", ttl=TTL, expand=iam_units)
-@resumable("aws.iam.account")
+@aws_unit("aws.iam.account")
 def iam_account(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """The account's password policy and its root user's access keys and MFA
     (iam:GetAccountPasswordPolicy, iam:GetAccountSummary)."""

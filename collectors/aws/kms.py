@@ -10,7 +10,7 @@ import botocore.exceptions
 
 from vigil.registry import collector
 
-from .api import describe, expander, paginate, resumable, unit_session
+from .api import aws_unit, describe, expander, paginate, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -18,7 +18,7 @@ TTL = timedelta(hours=24)
 @collector(
     name="aws.kms.keys", kind="aws.kms.keys", source="aws", ttl=TTL, expand=expander("kms", regional=True)
 )
-@resumable("aws.kms.keys")
+@aws_unit("aws.kms.keys")
 def keys(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Enabled customer-managed symmetric keys with their rotation status (kms:ListKeys, kms:DescribeKey,
     kms:GetKeyRotationStatus). ListKeys names keys only, so each key costs two more calls; AWS-managed

@@ -8,7 +8,7 @@ from typing import Any
 
 from vigil.registry import collector
 
-from .api import expander, paginate, resumable, unit_session
+from .api import aws_unit, expander, paginate, unit_session
 from .s3 import datasets_of
 
 TTL = timedelta(hours=24)
@@ -21,7 +21,7 @@ TTL = timedelta(hours=24)
     ttl=TTL,
     expand=expander("logs", regional=True),
 )
-@resumable("aws.logs.groups")
+@aws_unit("aws.logs.groups")
 def log_groups(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """Log groups with their retention in days (None: kept forever) (logs:DescribeLogGroups)."""
     with unit_session(unit, "logs") as (session, _):

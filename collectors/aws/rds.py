@@ -9,7 +9,7 @@ from typing import Any
 
 from vigil.registry import collector
 
-from .api import expander, paginate, resumable, unit_session
+from .api import aws_unit, expander, paginate, unit_session
 
 TTL = timedelta(hours=24)
 
@@ -21,7 +21,7 @@ TTL = timedelta(hours=24)
     ttl=TTL,
     expand=expander("rds", regional=True),
 )
-@resumable("aws.rds.instances")
+@aws_unit("aws.rds.instances")
 def instances(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """RDS database instances (rds:DescribeDBInstances)."""
     with unit_session(unit, "rds") as (session, _):

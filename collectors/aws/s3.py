@@ -15,12 +15,12 @@ from vigil.registry import collector
 
 from .api import (
     DEFAULT_S3_SHARDS,
+    aws_unit,
     describe,
     error_code,
     expander,
     in_shard,
     paginate,
-    resumable,
     unit_session,
 )
 
@@ -121,7 +121,7 @@ def read_bucket(client: Any, name: str, retention: bool) -> dict[str, Any]:
 
 
 @collector(name="aws.s3.buckets", kind="aws.s3.buckets", source="aws", ttl=TTL, expand=bucket_units)
-@resumable("aws.s3.buckets")
+@aws_unit("aws.s3.buckets")
 def buckets(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """S3 buckets of one region (and shard) with their public access block, ACL grants, policy and default
     encryption, and for data-set buckets their versioning and lifecycle rules (s3:ListAllMyBuckets,
@@ -149,7 +149,7 @@ def buckets(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
 
 
 @collector(name="aws.s3.account", kind="aws.s3.account", source="aws", ttl=TTL, expand=account_units)
-@resumable("aws.s3.account")
+@aws_unit("aws.s3.account")
 def account_block(unit: Mapping[str, Any], ctx: Any) -> list[dict[str, Any]]:
     """The account-wide S3 public access block (s3:GetAccountPublicAccessBlock)."""
     with unit_session(unit, "s3control") as (session, _):

@@ -15,7 +15,11 @@ from .parsing import Options, parse_date
 
 
 @collector(
-    name="records.attestations", kind="records.attestations", source="attestations", ttl=timedelta(days=1)
+    name="records.attestations",
+    kind="records.attestations",
+    source="attestations",
+    ttl=timedelta(days=1),
+    plain=("where", "attested_at", "expires", "sha256"),
 )
 def attestations(target: Mapping[str, Any], ctx: CollectContext) -> dict:
     """One attestation from vigil.yaml: what it attests (subject, covers), who, when, until when, and either

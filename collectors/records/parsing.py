@@ -57,6 +57,8 @@ def parse_bool(value: Any, _opts: Options) -> bool:
 
 
 def _scalar_text(value: Any) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float) and value.is_integer():
@@ -155,6 +157,7 @@ class RecordType:
 
 
 Row = tuple[str, Any]  # (where, raw mapping), or (where, ReadError) for a row that could not be read
+CHECKED = object()  # key in a raw row whose cells were already checked for size and encoding
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,9 +184,14 @@ def _format(target: Mapping[str, Any], ctx: CollectContext) -> str:
 
 
 def _csv_rows(fh: BinaryIO, shown: str, delimiter: str, opts: Options) -> tuple[list[str], Iterator[Row]]:
-    # surrogateescape keeps a byte that is not UTF-8 in its row, so only that row is lost
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    data = fh.read()
+    try:
+        text, clean = data.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        # surrogateescape keeps a byte that is not UTF-8 in its row, so only that row is lost
+        text, clean = data.decode("utf-8-sig", errors="surrogateescape"), False
+    del data
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader, [])
     except csv.Error as exc:
@@ -204,15 +212,19 @@ def _csv_rows(fh: BinaryIO, shown: str, delimiter: str, opts: Options) -> tuple[
                 continue
             if not cells:
                 continue  # a blank line
+            joined = "\x00".join(cells)
             # csv skips blank lines silently, so a row's first line is where it ends less the line
             # breaks inside its quoted cells, not the line after the previous row
-            breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells if c)
+            breaks = 0
+            if "\n" in joined or "\r" in joined:
+                breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in cells if c)
             where = f"{shown}:{reader.line_num - breaks}"
-            problem = _cells_problem(cells, opts)
+            problem = _cells_problem(cells, joined, clean, opts)
             if problem:
                 yield where, ReadError(problem)
                 continue
             raw: dict[Any, Any] = dict(zip(header, cells, strict=False))
+            raw[CHECKED] = True
             if len(cells) > width:
                 raw[None] = cells[width:]
             yield where, raw
@@ -220,14 +232,14 @@ def _csv_rows(fh: BinaryIO, shown: str, delimiter: str, opts: Options) -> tuple[
     return header, rows()
 
 
-def _cells_problem(cells: list[str], opts: Options) -> str | None:
-    longest = max(map(len, cells), default=0)
+def _cells_problem(cells: list[str], joined: str, clean: bool, opts: Options) -> str | None:
+    longest = max(map(len, cells), default=0) if len(joined) > opts.max_cell else 0
     if longest > opts.max_cell:
         return (
             f"a cell of {longest} characters is over the limit of {opts.max_cell} "
             "(raise max_cell_chars for this source)"
         )
-    match = NOT_UTF8.search("\x00".join(cells))
+    match = None if clean else NOT_UTF8.search(joined)
     if match:
         return f"byte 0x{ord(match.group()) - 0xDC00:02x} is not UTF-8; export the file as UTF-8"
     return None
@@ -303,7 +315,8 @@ def row_digest(raw: Any) -> str:
     """What a row holds, as a short digest: a malformed row keeps its finding's fingerprint when rows are
     inserted above it (its line changes, its content does not)."""
     if isinstance(raw, Mapping):
-        content = json.dumps([[str(k), v] for k, v in raw.items()], ensure_ascii=False, default=str)
+        cells = [[str(k), v] for k, v in raw.items() if k is not CHECKED]  # the marker is no content
+        content = json.dumps(cells, ensure_ascii=False, default=str)
     else:
         content = json.dumps(raw, ensure_ascii=False, default=str)
     return hashlib.sha256(content.encode("utf-8", "surrogateescape")).hexdigest()[:12]
@@ -337,6 +350,11 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
         name: {str(k).strip().lower(): v for k, v in m.items()}
         for name, m in target.get("values", {}).items()
     }
+    # per field, what _record needs, looked up once rather than once per row
+    plan = tuple(
+        (f.name, columns[f.name], f.parse, f.required, f.default, f.omit_empty, values.get(f.name))
+        for f in kind.fields
+    )
     records, problems = [], []
     try:
         with ctx.open_binary(shown) as fh:
@@ -362,7 +380,7 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
             seen: Counter[str] = Counter()
             shared: dict[str, str] = {}
             for where, raw in rows:
-                record, errors = _record(raw, kind, columns, values, opts)
+                record, errors = _record(raw, plan, opts)
                 if errors:
                     message = f"{kind.name} record skipped: {'; '.join(errors)}"
                     resource = f"{shown}#row-{row_digest(raw)}"
@@ -381,13 +399,7 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
     return Collected(records, tuple(problems))
 
 
-def _record(
-    raw: Any,
-    kind: RecordType,
-    columns: Mapping[str, str],
-    values: Mapping[str, Mapping[str, Any]],
-    opts: Options,
-) -> tuple[dict, list[str]]:
+def _record(raw: Any, plan: tuple, opts: Options) -> tuple[dict, list[str]]:
     if isinstance(raw, ReadError):
         return {}, [raw.message]
     if not isinstance(raw, Mapping):
@@ -396,26 +408,31 @@ def _record(
     errors: list[str] = []
     if None in raw:  # the surplus cells of a row longer than the header
         errors.append(f"{len(raw[None])} more cell(s) than the header has")
-    for f in kind.fields:
-        column = columns[f.name]
+    checked = CHECKED in raw
+    for name, column, parse, required, default, omit_empty, mapping in plan:
         value = raw.get(column)
-        if isinstance(value, str):
-            if len(value) > opts.max_cell:
-                errors.append(f"{column}: {len(value)} characters is over the limit of {opts.max_cell}")
-                continue
-            if NOT_UTF8.search(value):
-                errors.append(f"{column}: not UTF-8 text")
-                continue
-        if f.name in values and value is not None:
-            value = values[f.name].get(str(value).strip().lower(), value)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if f.required:
+        if type(value) is str:
+            if not checked:
+                if len(value) > opts.max_cell:
+                    errors.append(f"{column}: {len(value)} characters is over the limit of {opts.max_cell}")
+                    continue
+                if NOT_UTF8.search(value):
+                    errors.append(f"{column}: not UTF-8 text")
+                    continue
+            if mapping is not None:
+                value = mapping.get(value.strip().lower(), value)
+            if type(value) is str and not value.strip():
+                value = None
+        elif mapping is not None and value is not None:
+            value = mapping.get(str(value).strip().lower(), value)
+        if value is None:
+            if required:
                 errors.append(f"{column} is empty")
-            elif not f.omit_empty:
-                record[f.name] = f.default
+            elif not omit_empty:
+                record[name] = default
             continue
         try:
-            record[f.name] = f.parse(value, opts)
+            record[name] = parse(value, opts)
         except ValueError as exc:
             errors.append(f"{column}: {exc}")
     return record, errors

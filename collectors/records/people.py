@@ -96,6 +96,7 @@ def training(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     kind="records.background_checks",
     source="background_checks",
     ttl=timedelta(days=7),
+    plain=("where", "completed_at", "status"),
 )
 def background_checks(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Background-check results from the screening provider: person, completion date, status."""
@@ -103,7 +104,11 @@ def background_checks(target: Mapping[str, Any], ctx: CollectContext) -> Collect
 
 
 @collector(
-    name="records.access_list", kind="records.access_list", source="access_list", ttl=timedelta(days=7)
+    name="records.access_list",
+    kind="records.access_list",
+    source="access_list",
+    ttl=timedelta(days=7),
+    plain=("where", "granted_at", "revoked_at"),
 )
 def access_list(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Who has access to which system, whether it holds personal data, since when (and until when)."""
@@ -115,6 +120,7 @@ def access_list(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     kind="records.access_reviews",
     source="access_reviews",
     ttl=timedelta(days=7),
+    plain=("where", "reviewed_at", "decision", "removed_at"),
 )
 def access_reviews(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Access reviews: system, review date, reviewer, and per account the decision and its removal date."""

@@ -31,14 +31,24 @@ DC_AUTHORISED = RecordType(
 )
 
 
-@collector(name="records.badge_logs", kind="records.badge_logs", source="badge_logs", ttl=timedelta(days=7))
+@collector(
+    name="records.badge_logs",
+    kind="records.badge_logs",
+    source="badge_logs",
+    ttl=timedelta(days=7),
+    plain=("where", "at", "result"),
+)
 def badge_logs(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Badge-system entries: when, which door, whose badge, granted or denied."""
     return load_records(target, ctx, BADGE_LOGS)
 
 
 @collector(
-    name="records.dc_authorised", kind="records.dc_authorised", source="dc_authorised", ttl=timedelta(days=7)
+    name="records.dc_authorised",
+    kind="records.dc_authorised",
+    source="dc_authorised",
+    ttl=timedelta(days=7),
+    plain=("where", "valid_from", "valid_until"),
 )
 def dc_authorised(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """The list of people authorised to enter the data centre, with the period of their authorisation."""

@@ -66,7 +66,11 @@ VENDOR_AGREEMENTS = RecordType(
 
 
 @collector(
-    name="records.dsr_tickets", kind="records.dsr_tickets", source="dsr_tickets", ttl=timedelta(days=7)
+    name="records.dsr_tickets",
+    kind="records.dsr_tickets",
+    source="dsr_tickets",
+    ttl=timedelta(days=7),
+    plain=("where", "received_at", "answered_at", "progress_notified_at"),
 )
 def dsr_tickets(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Data-subject requests from the ticket system: type, received, answered, complex, progress notice."""
@@ -78,6 +82,7 @@ def dsr_tickets(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     kind="records.data_inventory",
     source="data_inventory",
     ttl=timedelta(days=7),
+    plain=("where", "trigger_at", "deleted_at"),
 )
 def data_inventory(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Stored records by category with the date their retention starts and when they were deleted; a
@@ -85,7 +90,13 @@ def data_inventory(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     return load_records(target, ctx, DATA_INVENTORY)
 
 
-@collector(name="records.marketing", kind="records.marketing", source="marketing", ttl=timedelta(days=7))
+@collector(
+    name="records.marketing",
+    kind="records.marketing",
+    source="marketing",
+    ttl=timedelta(days=7),
+    plain=("where", "event", "at"),
+)
 def marketing(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Marketing events per recipient: opt-ins (explicit or not), sends and unsubscribes, timestamped."""
     return load_records(target, ctx, MARKETING)
@@ -96,6 +107,7 @@ def marketing(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     kind="records.vendor_agreements",
     source="vendor_agreements",
     ttl=timedelta(days=7),
+    plain=("where", "signed_at", "expires_at", "data_since"),
 )
 def vendor_agreements(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Vendors, whether they receive personal data, and their signed confidentiality or DPA agreements."""

@@ -45,13 +45,25 @@ INCIDENTS = RecordType(
 )
 
 
-@collector(name="records.pentests", kind="records.pentests", source="pentests", ttl=timedelta(days=7))
+@collector(
+    name="records.pentests",
+    kind="records.pentests",
+    source="pentests",
+    ttl=timedelta(days=7),
+    plain=("where", "performed_at", "severity", "status", "closed_at", "waived_until"),
+)
 def pentests(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Penetration tests and their findings: one row per finding, or one per test without findings."""
     return load_records(target, ctx, PENTESTS)
 
 
-@collector(name="records.incidents", kind="records.incidents", source="incidents", ttl=timedelta(days=7))
+@collector(
+    name="records.incidents",
+    kind="records.incidents",
+    source="incidents",
+    ttl=timedelta(days=7),
+    plain=("where", "detected_at", "users_notified_at"),
+)
 def incidents(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     """Security incidents: detection time, whether personal data was hit, when users were notified."""
     return load_records(target, ctx, INCIDENTS)

@@ -87,6 +87,9 @@ def test_redirect_to_https_or_refusal_passes_plain_http_fails_silence_is_error()
     )
     assert run(check, [page(redirect="redirects_to_http")])[f"https://{SITE}/"][0] == "fail"
     assert run(check, [page(redirect="unreachable")])[f"https://{SITE}/"][0] == "error"
+    assert run(check, [page(redirect="not_checked")]) == {
+        f"https://{SITE}/": ("not_applicable", "plain HTTP not checked (http_url: false in vigil.yaml)")
+    }
 
 
 @pytest.mark.parametrize(
@@ -241,14 +244,28 @@ def test_ad_platforms_fail_by_loaded_tag_or_cookie_but_trackers_alone_do_not():
     }
 
 
-def test_the_tracking_list_is_a_baseline_parameter():
+def test_the_tracking_lists_are_baseline_parameters():
     ads = page(resources_=("pixel.adtech.example",))
-    own_list = {"web.tracking_domains": {"adtech.example": "advertising"}}
+    own_list = {"web.advertising_domains": ["adtech.example"]}
     assert (
         run("web.tracking.ad_platforms", [ads], **own_list)[f"https://{SITE} ad platform adtech.example"][0]
         == "fail"
     )
     assert run("web.tracking.ad_platforms", [ads])[f"https://{SITE}/"][0] == "pass"
+    # or extend the shipped lists rather than replace them
+    both = page("IDE=1; Domain=.doubleclick.net", resources_=("pixel.adtech.example", "cdn.tracky.example"))
+    extra = {
+        "web.extra_advertising_domains": ["adtech.example"],
+        "web.extra_tracking_domains": ["tracky.example"],
+    }
+    assert set(run("web.tracking.ad_platforms", [both], **extra)) == {
+        f"https://{SITE} ad platform adtech.example",
+        f"https://{SITE} ad platform doubleclick.net",
+    }
+    assert run("web.tracking.third_party", [both], **extra)[f"https://{SITE} loads cdn.tracky.example"] == (
+        "fail",
+        "the page loads cdn.tracky.example, a known tracking domain (tracky.example)",
+    )
 
 
 def test_the_shipped_tracking_list_parses_is_sorted_and_rejects_bad_lines():
@@ -260,3 +277,19 @@ def test_the_shipped_tracking_list_parses_is_sorted_and_rejects_bad_lines():
         assert names == sorted(names), f"keep the {category} block sorted"
     with pytest.raises(ValueError, match="tracking-domains.txt:2"):
         load_tracking_domains("# list\nexample.com ads\n")
+
+
+def test_a_cookie_being_deleted_is_not_judged_as_stored():
+    logout = page(
+        "session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "lang=; Max-Age=0",
+        "session=new; Secure; HttpOnly; SameSite=Lax",
+    )
+    assert [c["deletes"] for c in logout["cookies"]] == [True, True, False]
+    assert run("web.cookies.session_flags", [logout]) == {
+        f"https://{SITE} cookie session ({SITE})": (
+            "pass",
+            "session cookie session: Secure, HttpOnly, SameSite=Lax, temporary",
+        )
+    }
+    assert run("web.cookies.persistent_preferences", [logout]) == {}

@@ -7,11 +7,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from vigil.collectors.hosts import nmap_arguments, validate_address, validate_ports
+from vigil.collectors.hosts import nmap_arguments, run_nmap, validate_address, validate_ports
 
 from vigil import registry
 from vigil.collect import CollectContext, Task, run_task
@@ -189,3 +190,28 @@ def test_ipv6_loopback_is_scanned_with_nmap_in_ipv6_mode():
     assert [(h["address"], [p["port"] for p in h["open_ports"]]) for h in evidence.data["hosts"]] == [
         ("::1", [port])
     ]
+
+
+def test_a_scan_past_its_time_is_stopped_and_named(tmp_path):
+    require_nmap()
+    # -T0 waits minutes between probes: the scan is killed at the timeout, not left running
+    with pytest.raises(UserError, match=r"nmap did not finish scanning 127.0.0.1 within 1 s"):
+        run_nmap("127.0.0.1", "1-1000", ["-sT", "-T0"], timeout=1)
+
+
+def test_without_the_nmap_binary_the_target_is_error_evidence_saying_how_to_install(monkeypatch):
+    import nmap
+    from vigil.collectors import hosts
+
+    def missing(*args, **kwargs):
+        raise nmap.PortScannerError("nmap program was not found in path")
+
+    monkeypatch.setattr(hosts, "_local", threading.local())  # no scanner cached for this thread
+    monkeypatch.setattr(nmap, "PortScanner", missing)
+    evidence = run_task(
+        Task(registry.collectors.get("hosts.nmap"), {"address": "127.0.0.1", "ports": "22"}),
+        CollectContext(base_dir=Path("."), now=lambda: NOW),
+    )
+    assert evidence.error == (
+        "nmap is not available: nmap program was not found in path (install it: scripts/system-deps.sh)"
+    )

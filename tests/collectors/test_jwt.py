@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vigil import registry
 from vigil.collect import CollectContext, Task, run_task
+from vigil.config import load_config
+from vigil.errors import UserError
 from vigil.loopback import Servers
 from vigil.model import Evidence
 
@@ -117,6 +119,15 @@ def test_a_malformed_line_is_a_problem_named_by_line_and_the_rest_loads(tmp_path
     assert evidence.data["tokens"][0]["signature_check"] == "not_checked"  # no JWKS configured
 
 
+def test_lines_copied_from_request_logs_keep_working(tmp_path):
+    (tmp_path / "captured.txt").write_text(
+        f"Authorization: Bearer {TOKENS['weak']}\nbearer {TOKENS['none']}\n"
+    )
+    evidence = collect({"path": "captured.txt"}, tmp_path)
+    assert [t["header"]["alg"] for t in evidence.data["tokens"]] == ["HS256", "none"]
+    assert evidence.problems == ()
+
+
 def test_a_token_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SHOP_API_TOKEN", TOKENS["weak"])
     evidence = collect({"token_env": "SHOP_API_TOKEN"}, tmp_path)
@@ -148,3 +159,13 @@ def test_an_unreachable_jwks_or_missing_file_is_error_evidence(tmp_path):
     servers.stop()
     error = collect({"url": f"http://127.0.0.1:{port}/jwks"}, tmp_path).error
     assert error.startswith(f"JWKS http://127.0.0.1:{port}/jwks: ")
+
+
+def test_a_jwt_entry_without_tokens_or_jwks_is_refused_at_load(tmp_path):
+    (tmp_path / "vigil.yaml").write_text("sources:\n  jwt:\n    - name: api\n")
+    with pytest.raises(UserError) as raised:
+        load_config(tmp_path / "vigil.yaml")
+    assert str(raised.value).endswith(
+        "vigil.yaml:3: sources.jwt[0]: needs path (a token file), token_env (a variable holding a token) "
+        "or url (a JWKS), or several"
+    )

@@ -163,3 +163,29 @@ def test_declared_session_cookie_names_replace_the_guess(sites):
     evidence = collect(good_target(sites, session_cookies=["lang"]), sites["folder"])
     flags = {c["name"]: c["session"] for c in evidence.data["cookies"]}
     assert flags == {"csrftoken": False, "session": False, "lang": True}
+
+
+def test_plain_http_can_be_left_unchecked_on_purpose(sites):
+    evidence = collect(good_target(sites, http_url=False), sites["folder"])
+    assert evidence.data["http_redirect"]["outcome"] == "not_checked"
+    assert evidence.data["hsts"]["max_age"] == 63072000  # the rest is judged as usual
+
+
+def test_codes_and_tokens_in_redirect_queries_never_reach_evidence(tmp_path):
+    servers = Servers()
+    try:
+        port = servers.http(
+            {
+                "/sso": Route(302, (("Location", "/callback?code=4f9a8b7c6d5e&state=xyz#frag"),), b""),
+                "/callback": Route(
+                    200, (HTML, ("Set-Cookie", "sid=1; Secure; HttpOnly; SameSite=Lax")), GOOD_PAGE
+                ),
+            }
+        )
+        evidence = collect({"url": f"http://127.0.0.1:{port}/sso"}, tmp_path)
+    finally:
+        servers.stop()
+    text = json.dumps(evidence.data)
+    assert "4f9a8b7c6d5e" not in text and "xyz" not in text
+    assert evidence.data["hops"][0]["location"] == f"http://127.0.0.1:{port}/callback"
+    assert evidence.data["cookies"][0]["where"] == f"http://127.0.0.1:{port}/callback Set-Cookie #1"

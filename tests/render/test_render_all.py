@@ -50,17 +50,3 @@ def test_a_failing_format_leaves_no_staged_file(tmp_path, monkeypatch):
     else:
         raise AssertionError("the error was swallowed")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
-
-
-def test_an_archived_run_is_summarised_from_its_head(tmp_path):
-    from vigil.history import read_head
-
-    results = make_results(n_findings=50)
-    render(results, "json", tmp_path)
-    head = read_head(tmp_path / "results.json")
-    assert "findings" not in head
-    assert head["scores"] == results["scores"] and head["run"] == results["run"]
-    # a file laid out another way is read whole
-    other = tmp_path / "other.json"
-    other.write_text(json.dumps({"findings": [], "run": results["run"]}))
-    assert read_head(other)["run"] == results["run"]

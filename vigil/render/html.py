@@ -182,7 +182,7 @@ class FindingsTable:
         if check is None:
             check = self.check_index[f["check_id"]] = len(self.check_ids)
             self.check_ids.append(f["check_id"])
-        if f["status"] in comparing.OPEN and not w:
+        if f["status"] in comparing.FAILING:
             self.fingerprints[len(self.rows)] = f["fingerprint"]
         loc = f.get("location")
         controls = tuple(self.control_index[c] for c in f.get("control_ids", ()) if c in self.control_index)
@@ -288,15 +288,18 @@ def _framework_options(results: dict) -> list[dict]:
     ]
 
 
-def _changes(change: comparing.Change | None) -> dict | None:
+def _changes(change: comparing.Change | None, previous: dict | None) -> dict | None:
     if change is None:
         return None
     order = sorted(change.new, key=_finding_order)
     return {
         "new": len(change.new),
         "fixed": len(change.absent),
-        "still_open": len(change.unchanged) + len(change.updated),
+        # failing in both runs, waived or not (vigil.compare: a waiver is not a fix)
+        "still_open": len(change.still_failing),
         "updated": len(change.updated),
+        "newly_waived": len(change.newly_waived(previous)),
+        "not_evaluated": len(change.not_evaluated),
         "new_list": order[:CHANGE_LIST_LIMIT],
         "fixed_list": sorted(change.absent, key=_finding_order)[:CHANGE_LIST_LIMIT],
     }
@@ -326,7 +329,7 @@ def build_view(
     summary = results.get("summary", {})
     return {
         "change": change,
-        "changes": _changes(change),
+        "changes": _changes(change, ctx.previous),
         "cards": [
             {
                 "key": k,
@@ -392,18 +395,19 @@ class HtmlSink:
         self.head, self.path, self.ctx = head, Path(path), ctx
         self.table = FindingsTable(head, ctx)
         self.counts = ControlCounts()
-        self.open: list[dict] = []
+        self.failing: list[dict] = []  # what "what changed" compares, kept only with a previous run
 
     def add(self, f: dict) -> None:
         self.table.add(f)
         self.counts.add(f)
-        if self.ctx.previous is not None and f["status"] in comparing.OPEN and not f.get("waiver"):
-            self.open.append(f)
+        if self.ctx.previous is not None and f["status"] in comparing.FAILING:
+            self.failing.append(f)
 
     def close(self) -> None:
         env = _environment()
         css, js = _asset("report.css"), _asset("report.js")
-        change = comparing.compare({"findings": self.open}, self.ctx.previous)
+        current = {"findings": self.failing, "checks": self.head.get("checks")}
+        change = comparing.compare(current, self.ctx.previous)
         view = build_view(self.head, self.ctx, change, self.counts)
         states = change.state_of() if change else {}
         data = script_bytes(self.table.data(states))

@@ -8,8 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vigil.compare import OPEN as FAILING
-from vigil.compare import compare
+from vigil.compare import FAILING, compare
 from vigil.model import DOMAINS, SEVERITIES, SEVERITY_RANK, STATUSES
 
 # GitHub refuses comments over 65,536 characters; stay under with room for a bot's own header
@@ -236,8 +235,16 @@ def _changes(results: dict, previous: dict | None, budget: int) -> list[str]:
         "### Changes since the previous run",
         "",
         f"{len(change.new):,} new · {len(change.absent):,} fixed or gone · {len(change.updated):,} changed · "
-        f"{len(change.unchanged):,} still open · {score}",
+        f"{len(change.still_failing):,} still open · {score}",
     ]
+    # vigil.compare: a waiver accepts a risk, it does not fix it
+    waived = len(change.newly_waived(previous))
+    if waived or change.not_evaluated:
+        lines.append("")
+        lines.append(
+            f"{waived:,} newly waived (accepted, still counted as open here) · "
+            f"{len(change.not_evaluated):,} not evaluated this run"
+        )
     head = ["Severity", "Status", "Check", "Resource", "Message"]
     for title, found in (("New", change.new), ("Fixed or gone", change.absent)):
         if found:
@@ -280,12 +287,13 @@ def render_markdown(results: dict, path: Path, ctx) -> None:
     os.replace(tmp, path)
 
 
-def _open_unwaived(f: dict) -> bool:
-    return f["status"] in FAILING and not f.get("waiver")
+def _failing(f: dict) -> bool:
+    return f["status"] in FAILING
 
 
 def open_sink(head: dict, path: Path, ctx):
-    """summary.md lists only open findings: those are all it keeps."""
+    """summary.md lists failing findings only (open ones, and waived ones in "what changed"): those are
+    all it keeps."""
     from vigil.render import Subset
 
-    return Subset(head, path, ctx, _open_unwaived, render_markdown)
+    return Subset(head, path, ctx, _failing, render_markdown)

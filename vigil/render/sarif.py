@@ -11,8 +11,7 @@ import attr
 import sarif_om as so
 
 from vigil import jsonfast
-from vigil.compare import OPEN as FAILING
-from vigil.compare import compare
+from vigil.compare import FAILING, compare
 from vigil.model import SEVERITY_RANK
 from vigil.render import sarif_limits as limits
 from vigil.render.markdown import code, esc_paragraph, link
@@ -178,21 +177,14 @@ def _entries(results: dict, previous: dict | None, fixed_too: bool) -> list[tupl
     failing = [f for f in results.get("findings") or () if f["status"] in FAILING]
     if previous is None:
         return [(f, None, WAIVED if f.get("waiver") else OPEN) for f in failing]
-    # compare() leaves waived findings out, but in SARIF a waived finding is still a result (with a
-    # suppression), so compare waiver-free views: waiving a finding does not make it "absent".
-    change = compare(_view(failing), _view(previous.get("findings") or ()))
+    # one definition of fixed (vigil.compare): a waived finding is still failing, so waiving a finding
+    # keeps it unchanged, with a suppression; it never makes it "absent"
+    change = compare(results, previous)
     states = change.state_of()
     out = [(f, states.get(f["fingerprint"], "new"), WAIVED if f.get("waiver") else OPEN) for f in failing]
     if not fixed_too:
         return out
-    fixed = {v["fingerprint"] for v in change.absent}
-    return out + [(f, "absent", FIXED) for f in previous.get("findings") or () if f["fingerprint"] in fixed]
-
-
-def _view(findings) -> dict:
-    """What compare() looks at, without the waiver."""
-    keys = ("fingerprint", "status", "message")
-    return {"findings": [{k: f.get(k) for k in keys} for f in findings if f["status"] in FAILING]}
+    return out + [(f, "absent", FIXED) for f in change.absent]
 
 
 def _short_name(resource: str) -> str:

@@ -14,7 +14,7 @@ from moto import mock_aws
 from vigil.collectors.aws import api
 
 from vigil import registry
-from vigil.model import CollectContext
+from vigil.model import CollectContext, Collected
 
 REGIONS = ["eu-west-1", "us-east-1"]
 ACCOUNT = "123456789012"
@@ -49,12 +49,15 @@ def collect(*kinds: str, **entry: Any) -> dict[str, list]:
     for collector in registry.collectors:
         if collector.kind in kinds:
             for unit in collector.expand(entry):
-                evidence[collector.kind].extend(collector.func(unit, ctx))
+                result = collector.func(unit, ctx)
+                assert isinstance(result, Collected) and result.collection["api_requests"] > 0
+                evidence[collector.kind].extend(result.data)
     return evidence
 
 
 def judge(check_id: str, evidence: dict[str, list], days_ahead: int = 0, **params: Any) -> dict[str, tuple]:
     """{resource: (status, message)} of one check on the evidence, `days_ahead` after now."""
+    registry.load_plugins()
     check = registry.checks.get(check_id)
     assert check is not None, check_id
     merged = {**check.params, **params, "now": datetime.now(UTC) + timedelta(days=days_ahead)}

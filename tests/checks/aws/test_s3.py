@@ -130,3 +130,27 @@ def test_buckets_are_collected_by_region_and_shard_once_each(aws):
 
     assert sorted(i["name"] for i in items) == sorted([*names, "virginia"])
     assert {i["region"] for i in items if i["name"] == "virginia"} == {REGIONS[1]}
+
+
+def test_an_unreadable_attribute_errs_only_the_checks_that_need_it():
+    bucket = {
+        "arn": "arn:aws:s3:::locked",
+        "name": "locked",
+        "account_id": ACCOUNT,
+        "region": REGIONS[0],
+        "public_access_block": dict(BLOCK_ALL),
+        "acl_grants": [],
+        "policy": None,
+        "encryption": [{"SSEAlgorithm": "AES256"}],
+        "unreadable": {
+            "policy": "s3:GetBucketPolicy denied (AccessDenied): grant it in vigil's read-only policy"
+        },
+    }
+    evidence = {"aws.s3.buckets": [bucket], "aws.s3.account": []}
+    tls = judge("aws.s3.bucket_tls_only", evidence)
+    assert tls[bucket["arn"]] == ("error", bucket["unreadable"]["policy"])
+    assert status(judge("aws.s3.default_encryption", evidence), bucket["arn"]) == "pass"
+    # Block Public Access makes the unreadable policy irrelevant to public exposure
+    assert status(judge("aws.s3.bucket_not_public", evidence), bucket["arn"]) == "pass"
+    bucket["public_access_block"] = None
+    assert status(judge("aws.s3.bucket_not_public", evidence), bucket["arn"]) == "error"

@@ -142,3 +142,20 @@ def test_passing_statuses_parameter():
     }
     assert run(CHECK, evidence)["person:e1"][0] == "fail"
     assert run(CHECK, evidence, background_check__passing_statuses=["passed"])["person:e1"][0] == "pass"
+
+
+def test_the_roster_start_date_counts_as_the_start_of_access():
+    result = run(
+        CHECK,
+        {
+            "records.personnel": [person("e1", start_date="2024-01-08")],
+            "records.background_checks": [screened("e1", "2024-02-01")],
+        },
+    )
+    assert result == {
+        "person:e1": (
+            "fail",
+            "background check completed 2024-02-01, "
+            "after employment with personal-data access began on 2024-01-08",
+        )
+    }

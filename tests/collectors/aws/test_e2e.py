@@ -82,6 +82,12 @@ def _evidence_per_account_region_and_service_without_secrets(scanned):
     assert ("aws.ec2.security_groups", "demo:eu-west-1") in targets
     assert ("aws.ec2.security_groups", "demo:us-east-1") in targets
     assert ("aws.iam.users", "demo:global") in targets
+    docs = [
+        json.loads(p.read_text()) for p in (scanned["dir"] / "out" / "evidence" / "objects").rglob("*.json")
+    ]
+    users = next(d for d in docs if d["collector"] == "aws.iam.users")
+    assert users["collection"]["service"] == "iam" and users["collection"]["api_requests"] >= 3
+    assert users["collection"]["requests_by_operation"]["GetAccountAuthorizationDetails"] == 1
     text = "".join(p.read_text() for p in (scanned["dir"] / "out" / "evidence" / "objects").rglob("*.json"))
     assert "Correct-Horse-Battery-9" not in text and "not-a-real-secret-1" not in text
     assert "AKIA" not in text

@@ -177,3 +177,21 @@ def _without_resource(problems):
     (so its finding keeps its fingerprint when rows move), checked to be that form."""
     assert all(re.fullmatch(r".+#row-[0-9a-f]{12}(-\d+)?", p["resource"]) for p in problems)
     return tuple({k: v for k, v in p.items() if k != "resource"} for p in problems)
+
+
+def test_a_bad_rows_resource_is_the_same_in_every_process(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "roster.csv", "id,personal_data_access\ne1,maybe\n")
+    here = collect(tmp_path, "personnel", {"path": path}).problems[0]["resource"]
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, '.');"
+        "from tests.collectors.records.support import collect;"
+        f"ev = collect(Path({str(tmp_path)!r}), 'personnel', {{'path': 'roster.csv'}});"
+        "print(ev.problems[0]['resource'])"
+    )
+    there = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert here == there and here.startswith("roster.csv#row-")

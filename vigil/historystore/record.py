@@ -1,0 +1,339 @@
+"""Record one run (a results.json document) in the history store, in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Connection,
+    DateTime,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from vigil.compare import FAILING, evaluated_checks, failing_state
+from vigil.errors import UserError
+from vigil.historystore import schema as t
+from vigil.historystore.db import writing
+
+ANALYZE_AT = (1, 2, 5, 10)  # the store's first runs, then every ANALYZE_EVERY runs (PostgreSQL)
+ANALYZE_EVERY = 25
+COPY_FROM = 500  # rows; below this an ordinary executemany is as quick
+
+
+def utc(value: str | datetime | None) -> datetime | None:
+    """An aware UTC datetime; SQLite hands back naive ones, which are UTC because we store UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def series_name(results: Mapping) -> str:
+    return str((results.get("run") or {}).get("target_label") or "default")
+
+
+def _lock_series(conn: Connection, name: str) -> Mapping:
+    """The series row, created if need be and locked until the transaction ends."""
+    row = conn.execute(select(t.series).where(t.series.c.name == name).with_for_update()).mappings().first()
+    if row is not None:
+        return row
+    try:
+        with conn.begin_nested():  # another writer may create it at the same moment (PostgreSQL)
+            conn.execute(insert(t.series).values(name=name, runs=0))
+    except IntegrityError:
+        pass
+    return conn.execute(select(t.series).where(t.series.c.name == name).with_for_update()).mappings().one()
+
+
+def _dedupe(findings) -> dict[str, Mapping]:
+    """One finding per fingerprint; a failing one wins over a passing twin."""
+    out: dict[str, Mapping] = {}
+    for f in findings:
+        old = out.get(f["fingerprint"])
+        if old is None or (old["status"] not in FAILING and f["status"] in FAILING):
+            out[f["fingerprint"]] = f
+    return out
+
+
+def record_run(engine: Engine, results: Mapping) -> int:
+    """Store the run, its checks, scores and findings, advance each finding's lifecycle; return the seq."""
+    run = results.get("run") or {}
+    if not run.get("id") or not run.get("finished_at"):
+        raise UserError("cannot record a run without run.id and run.finished_at")
+    findings = _dedupe(results.get("findings") or ())
+    with writing(engine) as conn:
+        if conn.execute(select(t.runs.c.seq).where(t.runs.c.id == run["id"])).first():
+            raise UserError(f"run {run['id']} is already recorded in this store")
+        series = _lock_series(conn, series_name(results))
+        seq = _insert_run(conn, results, series, findings)
+        events = _advance(
+            conn, series["id"], seq, utc(run["finished_at"]), findings, evaluated_checks(results)
+        )
+        conn.execute(update(t.runs).where(t.runs.c.seq == seq).values(**events))
+        conn.execute(
+            update(t.series)
+            .where(t.series.c.id == series["id"])
+            .values(latest_run=seq, runs=t.series.c.runs + 1)
+        )
+    if engine.dialect.name == "postgresql" and (seq in ANALYZE_AT or seq % ANALYZE_EVERY == 0):
+        _analyze(engine)
+    return seq
+
+
+def _analyze(engine: Engine) -> None:
+    """Refresh PostgreSQL's statistics: bulk-loaded tables otherwise wait for autovacuum, and until then
+    the planner thinks they are empty and looks a run's 20,000 findings up one by one."""
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text(f"ANALYZE {', '.join(table.name for table in t.metadata.sorted_tables)}"))
+
+
+def _insert_run(conn: Connection, results: Mapping, series: Mapping, findings: dict[str, Mapping]) -> int:
+    run = results["run"]
+    overall = ((results.get("scores") or {}).get("overall")) or {}
+    gate = results.get("gate") or {}
+    baseline = results.get("baseline") or {}
+    failing = [f for f in findings.values() if f["status"] in FAILING]
+    seq = conn.execute(
+        insert(t.runs).values(
+            id=run["id"],
+            series_id=series["id"],
+            previous_run=series["latest_run"],
+            mode=run.get("mode") or "scan",
+            started_at=utc(run.get("started_at")),
+            finished_at=utc(run["finished_at"]),
+            as_of=utc(run.get("as_of")),
+            recorded_at=datetime.now(UTC),
+            tool_version=(results.get("tool") or {}).get("version"),
+            baseline=baseline.get("name"),
+            baseline_version=None if baseline.get("version") is None else str(baseline.get("version")),
+            config=run.get("config"),
+            waivers_applied=bool(run.get("waivers_applied", True)),
+            fail_on=gate.get("fail_on"),
+            gate_passed=gate.get("passed"),
+            blocking=gate.get("blocking"),
+            score=overall.get("score"),
+            coverage=overall.get("coverage"),
+            findings=len(findings),
+            failing=len(failing),
+            waived=sum(1 for f in failing if f.get("waiver")),
+            new=0,
+            fixed=0,
+            reopened=0,
+            summary=results.get("summary"),
+        )
+    ).inserted_primary_key[0]
+    checks = results.get("checks") or {}
+    if checks:
+        conn.execute(
+            insert(t.run_checks),
+            [
+                {
+                    "run_seq": seq,
+                    "check_id": cid,
+                    "title": meta.get("title"),
+                    "severity": meta.get("severity"),
+                }
+                for cid, meta in checks.items()
+            ],
+        )
+    scores = [{"scope": "overall", "key": "overall", **_score(overall)}]
+    scores += [
+        {"scope": "domain", "key": d, **_score(s)}
+        for d, s in ((results.get("scores") or {}).get("domains") or {}).items()
+    ]
+    scores += [
+        {
+            "scope": "control",
+            "key": c["id"],
+            "score": c.get("score"),
+            "coverage": None,
+            "status": c.get("status"),
+        }
+        for c in results.get("controls") or ()
+    ]
+    conn.execute(insert(t.run_scores), [{"run_seq": seq, **s} for s in scores])
+    if findings:
+        bulk_insert(
+            conn,
+            t.run_findings,
+            [
+                {
+                    "run_seq": seq,
+                    "fingerprint": fp,
+                    "status": f["status"],
+                    "severity": f.get("severity") or "medium",
+                    "message": f.get("message") or "",
+                    "waiver_id": (f.get("waiver") or {}).get("id"),
+                }
+                # in key order: appended to the end of the table's b-tree instead of scattered in it
+                for fp, f in sorted(findings.items())
+            ],
+        )
+    return seq
+
+
+def _score(s: Mapping) -> dict:
+    return {"score": s.get("score"), "coverage": s.get("coverage"), "status": None}
+
+
+def _advance(
+    conn: Connection,
+    series_id: int,
+    seq: int,
+    at: datetime,
+    findings: dict[str, Mapping],
+    evaluated: set[str] | None,
+) -> dict[str, int]:
+    """Move each finding of the series along open -> waived -> fixed -> (reopened) open."""
+    f = t.findings
+    query = select(f.c.fingerprint, f.c.check_id, f.c.state, f.c.opened_at, f.c.reopened)
+    known = {row.fingerprint: row for row in conn.execute(query.where(f.c.series_id == series_id)).all()}
+    # a failing finding was last seen in the latest run that evaluated its check (had that run not
+    # reported it, it would be fixed): so last-seen is written only when a finding is fixed
+    last_judged = dict(
+        conn.execute(
+            select(t.run_checks.c.check_id, func.max(t.run_checks.c.run_seq))
+            .join(t.runs, t.runs.c.seq == t.run_checks.c.run_seq)
+            .where(t.runs.c.series_id == series_id, t.runs.c.seq < seq)
+            .group_by(t.run_checks.c.check_id)
+        ).all()
+    )
+    inserts, changes = [], []
+    new = reopened = fixed = 0
+    for fp, finding in findings.items():
+        state = failing_state(finding)
+        row = known.get(fp)
+        if row is None:
+            inserts.append(_new_row(series_id, fp, finding, state, seq, at))
+            new += state is not None
+        elif state is None:
+            continue  # passing: handled with the absent ones below
+        elif row.state is None:  # reported before, failing for the first time
+            changes.append(_opened(fp, state, seq, at) | {"first_seen_run": seq, "first_seen_at": at})
+            new += 1
+        elif row.state == "fixed":
+            changes.append(_opened(fp, state, seq, at) | {"reopened": (row.reopened or 0) + 1})
+            reopened += 1
+        elif row.state != state:  # waived <-> open: still failing, not a fix
+            changes.append({"fp": fp, "state": state, "state_since": at})
+    for fp, row in known.items():
+        if row.state not in ("open", "waived") or failing_state(findings.get(fp, {})) is not None:
+            continue
+        if evaluated is not None and row.check_id not in evaluated:
+            continue  # its check did not run: not fixed, still as it was
+        opened_at = utc(row.opened_at)
+        changes.append(
+            {
+                "fp": fp,
+                "state": "fixed",
+                "state_since": at,
+                "fixed_run": seq,
+                "fixed_at": at,
+                "last_seen_run": last_judged.get(row.check_id),
+                "fix_seconds": (at - opened_at).total_seconds() if opened_at else None,
+            }
+        )
+        fixed += 1
+    if inserts:
+        bulk_insert(conn, f, sorted(inserts, key=lambda row: row["fingerprint"]))
+    # one executemany UPDATE per shape of change, keyed by fingerprint
+    by_shape: dict[tuple, list[dict]] = {}
+    for change in changes:
+        by_shape.setdefault(tuple(sorted(change)), []).append(change)
+    for rows in by_shape.values():
+        _update_many(conn, series_id, rows)
+    return {"new": new, "fixed": fixed, "reopened": reopened}
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """Many rows at once, in the run's transaction: COPY on PostgreSQL (psycopg 3), a plain executemany
+    of tuples on SQLite; values are converted as SQLAlchemy's own types would store them."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    dialect = conn.dialect.name
+    if dialect not in ("postgresql", "sqlite") or (dialect == "postgresql" and len(rows) < COPY_FROM):
+        conn.execute(insert(table), rows)
+        return
+    convert = list(zip(columns, [_converter(table.c[c].type, dialect) for c in columns], strict=True))
+    values = (tuple(f(row[c]) if f and row[c] is not None else row[c] for c, f in convert) for row in rows)
+    if dialect == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for value in values:
+                copy.write_row(value)
+    else:
+        marks = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 - our own table and columns
+        conn.exec_driver_sql(sql, list(values))
+
+
+def _converter(kind, dialect: str):
+    if isinstance(kind, JSON):
+        return json.dumps
+    if isinstance(kind, DateTime) and dialect == "sqlite":
+        # SQLAlchemy's SQLite DateTime storage format; our times are UTC (see utc())
+        return lambda v: utc(v).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(kind, Boolean) and dialect == "sqlite":
+        return int
+    return None
+
+
+def _update_many(conn: Connection, series_id: int, rows: list[dict]) -> None:
+    keys = [k for k in rows[0] if k != "fp"]
+    stmt = (
+        update(t.findings)
+        .where(and_(t.findings.c.series_id == series_id, t.findings.c.fingerprint == bindparam("b_fp")))
+        .values({k: bindparam(f"b_{k}") for k in keys})
+    )
+    conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
+def _opened(fp: str, state: str, seq: int, at: datetime) -> dict:
+    return {
+        "fp": fp,
+        "state": state,
+        "state_since": at,
+        "opened_run": seq,
+        "opened_at": at,
+        "fixed_run": None,
+        "fixed_at": None,
+    }
+
+
+def _new_row(series_id: int, fp: str, finding: Mapping, state: str | None, seq: int, at: datetime) -> dict:
+    failing = state is not None
+    return {
+        "series_id": series_id,
+        "fingerprint": fp,
+        "check_id": finding["check_id"],
+        "resource": finding.get("resource") or "",
+        "control_ids": list(finding.get("control_ids") or ()),
+        "location": finding.get("location"),
+        "state": state,
+        "first_seen_run": seq if failing else None,
+        "first_seen_at": at if failing else None,
+        "last_seen_run": None,
+        "opened_run": seq if failing else None,
+        "opened_at": at if failing else None,
+        "state_since": at if failing else None,
+        "fixed_run": None,
+        "fixed_at": None,
+        "reopened": 0,
+        "fix_seconds": None,
+    }
