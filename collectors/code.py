@@ -10,8 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from vigil.errors import UserError
-from vigil.model import CollectContext, Collected
+from vigil.model import CollectContext, Collected, UserError
 from vigil.registry import collector
 
 # folders that are never the project's own code (bandit's command line skips most of them too)

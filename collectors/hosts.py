@@ -14,8 +14,7 @@ from xml.etree import ElementTree
 
 import nmap
 
-from vigil.errors import UserError
-from vigil.model import CollectContext
+from vigil.model import CollectContext, UserError
 from vigil.registry import collector
 
 # a host name as DNS allows it: labels of letters, digits and inner hyphens, never a leading "-"

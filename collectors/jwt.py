@@ -17,8 +17,7 @@ from typing import Any
 
 import jwt
 
-from vigil.errors import UserError
-from vigil.model import CollectContext, Collected
+from vigil.model import CollectContext, Collected, UserError
 from vigil.registry import collector
 
 MAX_JWKS_BYTES = 1 << 20

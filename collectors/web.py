@@ -13,8 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from vigil.errors import UserError
-from vigil.model import CollectContext
+from vigil.model import CollectContext, UserError
 from vigil.registry import collector
 
 MAX_REDIRECTS = 10

@@ -487,3 +487,10 @@ def test_a_pack_without_its_resolved_baseline_is_judged_with_its_baseline_files(
     assert "baseline privacy-policy installed here differs from the pack's copy" in caplog.text
     assert not (out / "evidence" / "baseline.json").exists()
     assert _canonical(out / "results.json") == _canonical(demo / "results.json")
+
+
+def test_verify_refuses_a_fifo_instead_of_hanging(tmp_path, capsys):
+    fifo = tmp_path / "pack.zip"
+    os.mkfifo(fifo)
+    code, out = _verify(capsys, fifo)
+    assert code == 1 and "not a regular file" in out

@@ -223,6 +223,21 @@ def load_baseline(
 RESOLVED_VERSION = 1
 
 
+def control_doc(c: Control) -> dict:
+    """A control as results.json, the resolved baseline and `vigil baselines show --json` describe it."""
+    return {
+        "id": c.id,
+        "title": c.title,
+        "domain": c.domain,
+        "section": c.section,
+        "quote": c.quote,
+        "frameworks": {k: list(v) for k, v in c.frameworks.items()},
+        "weight": c.weight,
+        "checks": list(c.checks),
+        "manual_procedure": c.manual_procedure,
+    }
+
+
 def resolved_document(b: Baseline) -> dict:
     """Everything a run judged with, after `extends:`, as JSON: kept beside the evidence so that a moved
     or copied output folder is re-evaluated with the same baseline, offline."""
@@ -236,20 +251,7 @@ def resolved_document(b: Baseline) -> dict:
         "chain": list(b.chain),
         "policy": {"title": b.policy_title, "file": b.policy_name},
         "parameters": dict(b.parameters),
-        "controls": [
-            {
-                "id": c.id,
-                "title": c.title,
-                "domain": c.domain,
-                "section": c.section,
-                "quote": c.quote,
-                "frameworks": {k: list(v) for k, v in c.frameworks.items()},
-                "weight": c.weight,
-                "checks": list(c.checks),
-                "manual_procedure": c.manual_procedure,
-            }
-            for c in b.controls
-        ],  # fmt: skip
+        "controls": [control_doc(c) for c in b.controls],
         "check_overrides": {k: dict(v) for k, v in b.check_overrides.items()},
         "waivers": [{"data": dict(w.data), "where": w.where} for w in b.waivers],
         "warn_days": b.warn_days,

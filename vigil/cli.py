@@ -12,14 +12,14 @@ from pathlib import Path
 import click
 
 from vigil import __version__, historystore, outdir, registry
-from vigil.baseline import load_baseline, shipped_names
+from vigil.baseline import control_doc, load_baseline, shipped_names
 from vigil.config import DEFAULT_CONFIG, STARTER, Config, load_config
 from vigil.errors import UserError
 from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.ratchet import gate_new_only, load_pinned
 from vigil.render import FORMATS, RENDERERS, RenderContext, render_all
-from vigil.results import control_doc, read_results
+from vigil.results import read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
 FAIL_ON = click.Choice([*SEVERITIES, "none"])
@@ -524,12 +524,26 @@ def _evaluate_pack(pack: Path, options: RunOptions, as_of: str | None) -> int:
 
 @cli.command("pack")
 @click.argument("out_dir", metavar="OUT", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("-o", "--output", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--sign-key", type=click.Path(path_type=Path, dir_okay=False), help="PEM private key")
+@click.option(
+    "-o",
+    "--output",
+    "dest",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="zip to write",
+)
+@click.option(
+    "--sign-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM private key: Ed25519, EC P-256 or RSA (passphrase in $VIGIL_SIGN_KEY_PASSPHRASE)",
+)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="the vigil.yaml of the run")
 @click.option("--store", is_flag=True, help="no compression: faster on large evidence, bigger zip")
 def pack_cmd(out_dir: Path, dest: Path, sign_key: Path | None, config_path: Path | None, store: bool) -> int:
-    """Pack a scan's reports, evidence, baseline and config (redacted) into a zip with a signed manifest."""
+    """Pack a scan's reports, evidence, baseline and config (redacted) into a zip with a signed manifest.
+
+    How to make a key and what `vigil verify` checks: docs/packs.md.
+    """
     from vigil.pack import build_pack
 
     manifest = build_pack(out_dir, dest, sign_key=sign_key, config=config_path, compress=not store)
@@ -565,7 +579,8 @@ def verify_cmd(pack: Path, key: Path | None, max_size: int | None, as_json: bool
     if report.problems:
         for problem in report.problems:
             click.echo(problem)
-        click.echo(f"{pack}: FAILED verification: {len(report.problems)} problems")
+        count = len(report.problems)
+        click.echo(f"{pack}: FAILED verification: {count} problem{'' if count == 1 else 's'}")
         return 1
     signature = f"; signature valid ({report.signer})" if report.signer else ""
     click.echo(f"{pack}: intact: {report.files} files, {report.bytes} bytes match the manifest{signature}")

@@ -48,10 +48,6 @@ class Change:
     not_evaluated: list[dict] = field(default_factory=list)  # previous failing, check not run now
 
     @property
-    def fixed(self) -> list[dict]:
-        return self.absent
-
-    @property
     def still_failing(self) -> list[dict]:
         return self.unchanged + self.updated
 

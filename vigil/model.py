@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+# re-exported: collectors and checks import only vigil.model and vigil.registry
+from vigil.errors import UserError as UserError
 from vigil.files import MAX_FILE_BYTES, open_regular
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")

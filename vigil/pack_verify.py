@@ -25,6 +25,7 @@ import jwt
 from jwt.api_jws import PyJWS
 
 from vigil.errors import UserError
+from vigil.files import open_regular
 from vigil.pack import FORMAT, INPUTS, MANIFEST, SIGNATURE, algorithm_for, key_id
 from vigil.store import BASELINE, INDEX, object_path
 
@@ -32,6 +33,7 @@ DEFAULT_MAX_BYTES = 4 << 30  # 4 GiB inflated in total; --max-size raises it
 MAX_RATIO = 200  # deflate of real evidence stays far below; a bomb reaches ~1000:1
 RATIO_FLOOR = 1 << 20  # small entries may compress as they like
 MAX_ENTRIES = 1_000_000
+MAX_PACK_BYTES = 1 << 44  # the zip file itself: bounded only by what it declares (checked below)
 MAX_MANIFEST = 256 << 20
 MAX_SIGNATURE = 64 << 10
 CHUNK = 1 << 20
@@ -155,34 +157,44 @@ def verify_pack(path: Path, key=None, *, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     """Check every file of the pack against its manifest, and the manifest against its signature."""
     report = Verification()
     try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        report.problems.append(f"{path.name}: not a readable zip: {exc}")
+        handle = open_regular(path, path.name, MAX_PACK_BYTES)  # a FIFO or a folder would hang or fail us
+    except UserError as exc:
+        report.problems.append(str(exc))
         return report
-    with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ENTRIES:
-            report.problems.append(f"refused: {len(infos)} entries, over the {MAX_ENTRIES} a pack may hold")
+    with handle:
+        try:
+            zf = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            report.problems.append(f"{path.name}: not a readable zip: {exc}")
             return report
-        usable: dict[str, zipfile.ZipInfo] = {}
-        for info in infos:
-            why = _entry_problem(info)
-            if why is None and info.filename in usable:
-                why = "duplicate entry name"
-            if why:
-                report.problems.append(f"unsafe entry {info.filename!r}: {why}; not read")
-                usable.pop(info.filename, None)
-                continue
-            usable[info.filename] = info
-        declared = sum(info.file_size for info in usable.values())
-        if declared > max_bytes:
-            report.problems.append(
-                f"refused: the entries would inflate to {declared} bytes, over the cap of {max_bytes} "
-                "(zip bomb?); nothing was read"
-            )
-            return report
-        _verify_members(zf, usable, report, key)
+        with zf:
+            _verify_zip(zf, report, key, max_bytes)
     return report
+
+
+def _verify_zip(zf: zipfile.ZipFile, report: Verification, key, max_bytes: int) -> None:
+    infos = zf.infolist()
+    if len(infos) > MAX_ENTRIES:
+        report.problems.append(f"refused: {len(infos)} entries, over the {MAX_ENTRIES} a pack may hold")
+        return
+    usable: dict[str, zipfile.ZipInfo] = {}
+    for info in infos:
+        why = _entry_problem(info)
+        if why is None and info.filename in usable:
+            why = "duplicate entry name"
+        if why:
+            report.problems.append(f"unsafe entry {info.filename!r}: {why}; not read")
+            usable.pop(info.filename, None)
+            continue
+        usable[info.filename] = info
+    declared = sum(info.file_size for info in usable.values())
+    if declared > max_bytes:
+        report.problems.append(
+            f"refused: the entries would inflate to {declared} bytes, over the cap of {max_bytes} "
+            "(zip bomb?); nothing was read"
+        )
+        return
+    _verify_members(zf, usable, report, key)
 
 
 def _verify_members(zf: zipfile.ZipFile, usable: dict, report: Verification, key) -> None:
@@ -268,7 +280,7 @@ def unpack_evidence(
         if digest.hexdigest() != expected[name]:
             raise UserError(f"{path}: {name} changed after it was verified")
 
-    with zipfile.ZipFile(path) as zf:
+    with open_regular(path, path.name, MAX_PACK_BYTES) as handle, zipfile.ZipFile(handle) as zf:
         index_body = b"".join(checked(zf, f"evidence/{INDEX}"))
         try:
             ids = [entry["id"] for entry in json.loads(index_body)["entries"]]

@@ -12,11 +12,11 @@ from pathlib import Path
 import fastjsonschema
 
 from vigil import __version__
-from vigil.baseline import Baseline
+from vigil.baseline import Baseline, control_doc
 from vigil.errors import UserError
 from vigil.evaluate import Evaluation
 from vigil.files import load_json
-from vigil.model import SEVERITIES, STATUSES, Control, Finding, Waiver
+from vigil.model import SEVERITIES, STATUSES, Finding, Waiver
 from vigil.scoring import check_statuses, gate, score_control, score_run
 from vigil.store import object_path
 from vigil.yamlio import schema
@@ -59,21 +59,6 @@ def _waiver_doc(w: Waiver) -> dict:
         "owner": w.owner,
         "approver": w.approver,
         "expires": _iso(w.expires),
-    }
-
-
-def control_doc(c: Control) -> dict:
-    """A control as results.json and `vigil baselines show --json` describe it."""
-    return {
-        "id": c.id,
-        "title": c.title,
-        "domain": c.domain,
-        "section": c.section,
-        "quote": c.quote,
-        "frameworks": {k: list(v) for k, v in c.frameworks.items()},
-        "weight": c.weight,
-        "checks": list(c.checks),
-        "manual_procedure": c.manual_procedure,
     }
 
 

@@ -22,8 +22,7 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config as BotoConfig
 
-from vigil.errors import UserError
-from vigil.model import Collected
+from vigil.model import Collected, UserError
 
 log = logging.getLogger("vigil.aws")
 logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # "Found credentials in ..." per client

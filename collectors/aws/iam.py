@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 import botocore.exceptions
 
-from vigil.errors import UserError
+from vigil.model import UserError
 from vigil.registry import collector
 
 from .api import aws_unit, describe, error_code, expander, unit_session

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vigil.errors import UserError
-from vigil.model import CollectContext, Collected
+from vigil.model import CollectContext, Collected, UserError
 from vigil.registry import collector
 
 from . import auth, cloudtrail, jsonl

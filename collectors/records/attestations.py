@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from vigil.errors import UserError
-from vigil.model import CollectContext
+from vigil.model import CollectContext, UserError
 from vigil.registry import collector
 
 from .parsing import Options, parse_date

@@ -15,8 +15,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vigil.errors import UserError
-from vigil.model import CollectContext, Collected
+from vigil.model import CollectContext, Collected, UserError
 
 DEFAULT_MAX_CELL = 10_000  # characters; records.max_cell_chars in a source entry raises it
 TRUE = {"yes", "y", "true", "t", "1", "x"}

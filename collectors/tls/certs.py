@@ -18,7 +18,7 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from vigil.errors import UserError
+from vigil.model import UserError
 
 
 def parse_bundle(data: bytes, shown: str) -> list[x509.Certificate]:

@@ -30,8 +30,7 @@ from sslyze.errors import (
 from sslyze.plugins.openssl_cipher_suites.cipher_suites import CipherSuitesRepository
 from sslyze.server_connectivity import ServerConnectivityInfo, TlsVersionEnum, check_connectivity_to_server
 
-from vigil.errors import UserError
-from vigil.model import CollectContext, Collected
+from vigil.model import CollectContext, Collected, UserError
 from vigil.registry import collector
 
 from . import certs

@@ -36,10 +36,18 @@ def test_demo_document_is_valid_oscal_and_tells_the_story(demo):
     reviewed = [s.control_id for s in result.reviewed_controls.control_selections[0].include_controls]
     assert reviewed == [c["id"] for c in results["controls"]]
     by_control = {f.target.target_id: f for f in result.findings}
+    status = {c["id"]: c["status"] for c in results["controls"]}
+    for control_id, finding in by_control.items():  # satisfied exactly when vigil says pass
+        assert (finding.target.status.state.value == "satisfied") == (status[control_id] == "pass")
+    assert "pass" in status.values() and "manual" in status.values()
     assert by_control["PP-INCIDENT-RESPONSE"].target.status.state.value == "satisfied"  # the attested plan
     training = by_control["PP-TRAINING-ANNUAL"]
+    assert status["PP-TRAINING-ANNUAL"] == "fail"
     assert training.target.status.state.value == "not-satisfied"
     assert training.target.status.reason == "fail"
+    manual = next(c for c, s in status.items() if s == "manual")
+    assert by_control[manual].remarks.startswith("Needs manual review")
+    assert by_control[manual].target.status.reason == "other"
     assert by_control["PP-PRIVACY-NOTICE-PUBLISHED"].remarks.startswith("Needs manual review")
     assert by_control["PP-PRIVACY-NOTICE-PUBLISHED"].target.status.state.value == "not-satisfied"
     # finding -> observation -> evidence file, each link resolvable

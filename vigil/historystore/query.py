@@ -401,8 +401,3 @@ def fixed_after(
             )
             fixed.update(conn.execute(query).scalars())
     return fixed
-
-
-def count_runs(engine: Engine) -> int:
-    with reading(engine) as conn:
-        return conn.execute(select(func.count()).select_from(t.runs)).scalar_one()
