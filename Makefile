@@ -30,6 +30,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/evaluate_evidence.py
 	$(BIN)/python bench/render_reports.py
+	$(BIN)/python bench/large_roster.py
 	$(BIN)/python bench/access_logs.py
 	$(BIN)/python bench/tls_scan.py
 	$(BIN)/python bench/nmap_overhead.py

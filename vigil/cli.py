@@ -18,7 +18,7 @@ from vigil.errors import UserError
 from vigil.files import inside
 from vigil.model import SEVERITIES
 from vigil.ratchet import gate_new_only, load_pinned
-from vigil.render import FORMATS, RENDERERS, RenderContext, render
+from vigil.render import FORMATS, RENDERERS, RenderContext, render_all
 from vigil.results import read_results
 from vigil.runner import RunOptions, parse_as_of, reevaluate, scan
 
@@ -242,10 +242,11 @@ def report_cmd(
         link_base="" if link_base == "." else link_base + "/",
         extra={"sarif_absent": not sarif_omit_fixed},
     )
-    for name in _formats(fmt):
-        if name == "json" and out_dir.resolve() == results_file.parent.resolve():
-            continue  # never overwrite the source of truth with itself
-        click.echo(f"wrote {render(results, name, out_dir, ctx)}")
+    same_folder = out_dir.resolve() == results_file.parent.resolve()
+    # never overwrite the source of truth with itself; the others are written in one pass
+    names = [n for n in _formats(fmt) if not (n == "json" and same_folder)]
+    for path in render_all(results, names, out_dir, ctx):
+        click.echo(f"wrote {path}")
     return _summary(results, []) if new_only is not None else 0
 
 

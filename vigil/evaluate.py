@@ -179,7 +179,9 @@ def evaluate(
     citations = Citations(judged)
     for eff in checks.values():
         findings.extend(_run(eff, by_kind, as_of, citations))
-    return Evaluation(controls, checks, tuple(findings), tuple(judged), MappingProxyType(citations.sets))
+    # what results and reports need of the evidence is its metadata: its data is let go with the view
+    described = tuple(replace(ev, data=None) for ev in judged)
+    return Evaluation(controls, checks, tuple(findings), described, MappingProxyType(citations.sets))
 
 
 def set_id(documents: Iterable[str]) -> str:
@@ -196,6 +198,7 @@ class Citations:
         self._evidence = [ev for ev in evidence if ev.status == "ok"]
         self._origin: dict[int, str] | None = None  # built on the first cite: runs without cites pay nothing
         self.sets: dict[str, tuple[str, ...]] = {}
+        self._ones: dict[str, tuple[str]] = {}
 
     def whole(self, documents: tuple[str, ...]) -> tuple[str, ...]:
         """The single reference to a set of documents (a lone document is cited as itself); `keep`
@@ -222,8 +225,14 @@ class Citations:
     def cite(self, cited: Any, fallback: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(evidence ids, record locations) of an outcome's cite; an item the check did not receive
         (a copy it made) cannot be traced, so the finding then cites the whole set it was judged on."""
+        origin = self._origin if self._origin is not None else self._origins()
+        if type(cited) is dict:  # one record: the common case, made without loops
+            sha = origin.get(id(cited))
+            if sha is None:
+                return fallback, ()
+            spot = cited.get("where")
+            return self._single(sha), ((spot,) if type(spot) is str and spot else ())
         items = cited if isinstance(cited, tuple | list) else (cited,)
-        origin = self._origins()
         ids: dict[str, None] = {}
         where: dict[str, None] = {}
         for item in items:
@@ -235,7 +244,14 @@ class Citations:
                 spot = item.get("where")
                 if isinstance(spot, str) and spot:
                     where[spot] = None
-        return tuple(ids), tuple(where)
+        return (self._single(next(iter(ids))) if len(ids) == 1 else tuple(ids)), tuple(where)
+
+    def _single(self, sha: str) -> tuple[str]:
+        """One tuple per document, shared by all its findings (millions of findings, a few documents)."""
+        one = self._ones.get(sha)
+        if one is None:
+            one = self._ones[sha] = (sha,)
+        return one
 
 
 def _finding(

@@ -92,6 +92,9 @@ def _serve() -> None:
         DomainDispatcherApplication(create_backend_app), os.environ.get("VIGIL_MOTO_THROTTLE", "")
     )
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    # the parent holds our stdin open: when it goes, however it goes (a killed test worker, an exit
+    # that skips atexit), the pipe ends and so does this server, instead of lingering on its port
+    threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
@@ -107,6 +110,7 @@ class MotoServer:
     def start(self) -> str:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "vigil.moto_server"],
+            stdin=subprocess.PIPE,  # kept open for the server's life: its end stops the server
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=self.env,

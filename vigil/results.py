@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -79,6 +79,30 @@ def _finding_doc(f: Finding) -> dict:
     }
 
 
+class FindingDocs(Sequence):
+    """The findings of results.json, made one at a time from the run's Finding objects: a scan with
+    millions of findings never holds them all as documents (renderers read them in one pass)."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self._findings = findings
+
+    def __len__(self) -> int:
+        return len(self._findings)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [_finding_doc(f) for f in self._findings[index]]
+        return _finding_doc(self._findings[index])
+
+    def __iter__(self) -> Iterator[dict]:
+        return map(_finding_doc, self._findings)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def build_results(
     *,
     run: Mapping,
@@ -142,7 +166,7 @@ def build_results(
             }
             for eff in evaluation.checks.values()
         },
-        "findings": [_finding_doc(f) for f in findings],
+        "findings": FindingDocs(findings),
         "waivers": [
             _waiver_doc(w)
             | {

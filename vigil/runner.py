@@ -22,7 +22,7 @@ from vigil.historystore.query import previous_document, summaries
 from vigil.historystore.record import record_run
 from vigil.model import Evidence
 from vigil.ratchet import Pinned, gate_new_only
-from vigil.render import RenderContext, render
+from vigil.render import RenderContext, render_all
 from vigil.results import build_results
 from vigil.store import EvidenceStore
 from vigil.waivers import apply_waivers, parse_waivers
@@ -136,6 +136,8 @@ def finish(
 ) -> tuple[dict, list[Path]]:
     """Judge, score and write the reports; the caller holds the output folder's lock."""
     evaluation = evaluate(baseline, evidence, as_of, options.only)
+    if isinstance(evidence, list):
+        evidence.clear()  # the evidence data is judged: its memory goes back before the reports are written
     known = {c.id for c in registry.checks} | set(evaluation.checks)
     waivers = parse_waivers(
         baseline.waivers, as_of, baseline.warn_days, options.waivers, baseline.max_waiver_days, known
@@ -193,11 +195,8 @@ def config_name(path: Path | str | None) -> str | None:
 def write_reports(results: dict, out_dir: Path, formats: Iterable[str], previous: dict | None) -> list[Path]:
     """Render every format to its staged name; the caller commits them together."""
     ctx = RenderContext(previous=previous)
-    written = [render(results, "json", out_dir, ctx, stage=True)]
-    for fmt in formats:
-        if fmt != "json":
-            written.append(render(results, fmt, out_dir, ctx, stage=True))
-    return written
+    # one pass over the findings feeds every format (vigil.render.render_all)
+    return render_all(results, ["json", *(f for f in formats if f != "json")], out_dir, ctx, stage=True)
 
 
 def parse_as_of(text: str | None) -> datetime | None:

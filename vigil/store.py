@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from vigil import jsonfast
 from vigil.errors import UserError
 from vigil.files import SHA256, inside, load_json, parse_json, read_bytes
 from vigil.model import Evidence
@@ -20,7 +21,8 @@ BASELINE = "baseline.json"  # the resolved baseline the evidence was judged with
 
 
 def canonical(doc: dict) -> bytes:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact, keys sorted, UTF-8: the bytes whose sha256 names the document."""
+    return jsonfast.dumps(doc, sort_keys=True)
 
 
 def to_document(ev: Evidence) -> dict:

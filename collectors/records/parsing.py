@@ -321,6 +321,20 @@ def row_digest(raw: Any) -> str:
     return hashlib.sha256(content.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
+SHARED_VALUES = 1 << 16  # distinct values remembered per export (departments, statuses, dates...)
+
+
+def _share(shared: dict[str, str], value: str) -> str:
+    """One object for each repeated value: a million-row export then costs memory for what is unique in
+    it. The first SHARED_VALUES distinct values are remembered; ids and names beyond them are not."""
+    kept = shared.get(value)
+    if kept is not None:
+        return kept
+    if len(shared) < SHARED_VALUES:
+        shared[value] = value
+    return value
+
+
 def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordType) -> Collected:
     """Read one export; rows that fail become problems naming file:line, the rest are records."""
     shown = str(target["path"])
@@ -363,6 +377,7 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
                         f"{shown}:1: header lacks column {', '.join(missing)}; map it under `columns:`"
                     )
             seen: Counter[str] = Counter()
+            shared: dict[str, str] = {}
             for where, raw in rows:
                 record, errors = _record(raw, plan, opts)
                 if errors:
@@ -373,6 +388,9 @@ def load_records(target: Mapping[str, Any], ctx: CollectContext, kind: RecordTyp
                         resource += f"-{seen[resource]}"
                     problems.append({"where": where, "message": message, "resource": resource})
                 else:
+                    for name, value in record.items():  # values that repeat down a column, kept once
+                        if type(value) is str:
+                            record[name] = _share(shared, value)
                     record["where"] = where
                     records.append(record)
     except OSError as exc:

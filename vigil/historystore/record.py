@@ -59,13 +59,31 @@ def _lock_series(conn: Connection, name: str) -> Mapping:
     return conn.execute(select(t.series).where(t.series.c.name == name).with_for_update()).mappings().one()
 
 
+# what the store keeps of a finding; the rest (evidence ids, records, attestation) stays in results.json
+KEPT = (
+    "fingerprint",
+    "status",
+    "severity",
+    "message",
+    "waiver",
+    "check_id",
+    "resource",
+    "control_ids",
+    "location",
+)
+
+
 def _dedupe(findings) -> dict[str, Mapping]:
-    """One finding per fingerprint; a failing one wins over a passing twin."""
+    """One finding per fingerprint, a failing one winning over a passing twin; only the fields the store
+    keeps, so a run of millions of findings is not held whole a second time."""
     out: dict[str, Mapping] = {}
     for f in findings:
         old = out.get(f["fingerprint"])
         if old is None or (old["status"] not in FAILING and f["status"] in FAILING):
-            out[f["fingerprint"]] = f
+            waiver = f.get("waiver")
+            slim = {k: f.get(k) for k in KEPT}
+            slim["waiver"] = {"id": waiver.get("id")} if waiver else None
+            out[f["fingerprint"]] = slim
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 COLUMNS = (
@@ -79,15 +78,64 @@ def _attestation(att: dict | None) -> str:
     return text + "; not machine-verified"
 
 
+class CsvSink:
+    """findings.csv in UTF-8 with a BOM (so Excel detects the encoding), a row written per finding.
+    The columns a finding shares with others of its check (controls, titles) are made once per check."""
+
+    def __init__(self, head: dict, path: Path, ctx) -> None:
+        self._checks = head.get("checks") or {}
+        self._titles = {c["id"]: c.get("title") or "" for c in head.get("controls") or ()}
+        self._shared: dict[tuple, list[str]] = {}
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(path, "w", encoding="utf-8-sig", newline="", buffering=1 << 20)  # noqa: SIM115
+        self._writer = csv.writer(self._fh)
+        self._writer.writerow(COLUMNS)
+
+    def add(self, finding: dict) -> None:
+        if finding.get("waiver") or finding.get("location") or finding.get("attestation"):
+            self._writer.writerow(_row(finding, self._checks, self._titles))
+            return
+        key = (finding["check_id"], tuple(finding.get("control_ids") or ()))
+        first = self._shared.get(key)
+        if first is None:
+            first = self._shared[key] = _row(finding, self._checks, self._titles)[:4]
+        cells = (
+            finding["status"],
+            finding.get("severity"),
+            finding.get("resource"),
+            finding.get("message"),
+            None,
+            None,
+            None,
+            None,
+            None,
+            JOIN.join(finding.get("evidence") or ()),
+            finding.get("fingerprint"),
+            None,
+            JOIN.join(finding.get("where") or ()),
+            None,
+        )
+        self._writer.writerow(
+            first
+            + [
+                ("'" + v if v[:1] in FORMULA_STARTS else v)
+                if type(v) is str
+                else ("" if v is None else str(v))
+                for v in cells
+            ]
+        )
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def open_sink(head: dict, path: Path, ctx) -> CsvSink:
+    return CsvSink(head, path, ctx)
+
+
 def render_csv(results: dict, path: Path, ctx) -> None:
     """Write findings.csv in UTF-8 with a BOM, so Excel detects the encoding."""
-    checks = results.get("checks") or {}
-    control_titles = {c["id"]: c.get("title") or "" for c in results.get("controls") or ()}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        writer.writerows(_row(f, checks, control_titles) for f in results.get("findings") or ())
-    os.replace(tmp, path)
+    from vigil.render import feed, head_of
+
+    feed(open_sink(head_of(results), path, ctx), results.get("findings") or ())

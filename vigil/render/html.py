@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import os
+import secrets
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from importlib.resources import files
@@ -16,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from vigil import compare as comparing
+from vigil import jsonfast
 from vigil.render import RenderContext, charts
 
 STATUS_ORDER = ("fail", "error", "manual", "waived", "pass", "not_applicable")
@@ -97,12 +97,21 @@ def content_security_policy(css: str, js: str) -> str:
     )
 
 
+def script_bytes(value: object) -> bytes:
+    """UTF-8 JSON for <script type="application/json">: no <, > or & left to end the element or open a
+    comment, no line or paragraph separator; made as bytes, since the findings can be hundreds of MB."""
+    data = jsonfast.dumps(value)
+    for raw, escaped in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+                         ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029")):  # fmt: skip
+        if raw in data:
+            data = data.replace(raw, escaped)
+    return data
+
+
 def script_json(value: object) -> Markup:
-    """JSON for <script type="application/json">: no <, > or & left to end the element or open a comment."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """script_bytes as text, for small documents."""
     # S704: the text holds no <, > or &, so it cannot be markup
-    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))  # noqa: S704
+    return Markup(script_bytes(value).decode("utf-8"))  # noqa: S704
 
 
 def evidence_href(link_base: str, path: str) -> str:
@@ -134,86 +143,124 @@ def _finding_order(f: dict) -> tuple:
     )
 
 
-def findings_data(results: dict, ctx: RenderContext, states: dict[str, str]) -> dict:
-    """The findings explorer's data: lookup tables plus one small array per finding, sorted."""
-    checks_meta = results.get("checks", {})
-    controls = results.get("controls", [])
-    control_index = {c["id"]: i for i, c in enumerate(controls)}
-    check_ids = sorted({f["check_id"] for f in results["findings"]} | set(checks_meta))
-    check_index = {c: i for i, c in enumerate(check_ids)}
-    evidence = results.get("evidence", [])
-    evidence_index = {e["id"]: i for i, e in enumerate(evidence)}
-    sets = results.get("evidence_sets") or []
-    # a set is one more link, to its row in the appendix: a finding never repeats the set's documents
-    evidence_index.update({s["id"]: len(evidence) + i for i, s in enumerate(sets)})
-    waivers: dict[str, int] = {}
-    waiver_rows: list[list] = []
-    rows = []
-    for f in sorted(results["findings"], key=_finding_order):
+class FindingsTable:
+    """The findings explorer's data, built one finding at a time: lookup tables plus one small array per
+    finding (tuples shared between findings where they repeat), sorted open and severe first at the end."""
+
+    def __init__(self, head: dict, ctx: RenderContext) -> None:
+        self.ctx = ctx
+        self.checks_meta = head.get("checks", {})
+        self.controls = head.get("controls", [])
+        self.control_index = {c["id"]: i for i, c in enumerate(self.controls)}
+        self.check_ids = sorted(self.checks_meta)
+        self.check_index = {c: i for i, c in enumerate(self.check_ids)}
+        self.evidence = head.get("evidence", [])
+        self.evidence_index = {e["id"]: i for i, e in enumerate(self.evidence)}
+        self.sets = head.get("evidence_sets") or []
+        # a set is one more link, to its row in the appendix: a finding never repeats the set's documents
+        self.evidence_index.update({s["id"]: len(self.evidence) + i for i, s in enumerate(self.sets)})
+        self.waivers: dict[str, int] = {}
+        self.waiver_rows: list[list] = []
+        self.rows: list[list] = []
+        self.fingerprints: dict[int, str] = {}  # row -> fingerprint, for open findings ("what changed")
+        self._shared: dict[tuple, tuple] = {}
+
+    def _share(self, items: tuple) -> tuple:
+        return self._shared.setdefault(items, items)
+
+    def add(self, f: dict) -> None:
         w = f.get("waiver")
         wi = -1
         if w:
-            wi = waivers.setdefault(w["id"], len(waiver_rows))
-            if wi == len(waiver_rows):
-                waiver_rows.append(
+            wi = self.waivers.setdefault(w["id"], len(self.waiver_rows))
+            if wi == len(self.waiver_rows):
+                self.waiver_rows.append(
                     [w["id"], w.get("owner") or "", w.get("approver") or "", (w.get("expires") or "")[:10],
                      w.get("justification") or ""]
                 )  # fmt: skip
+        check = self.check_index.get(f["check_id"])
+        if check is None:
+            check = self.check_index[f["check_id"]] = len(self.check_ids)
+            self.check_ids.append(f["check_id"])
+        if f["status"] in comparing.FAILING:
+            self.fingerprints[len(self.rows)] = f["fingerprint"]
         loc = f.get("location")
-        rows.append([
-            check_index[f["check_id"]],
-            [control_index[c] for c in f.get("control_ids", ()) if c in control_index],
+        controls = tuple(self.control_index[c] for c in f.get("control_ids", ()) if c in self.control_index)
+        evidence = tuple(self.evidence_index[e] for e in f.get("evidence", ()) if e in self.evidence_index)
+        self.rows.append([
+            check,
+            self._share(controls),
             STATUS_ORDER.index(f["status"]),
             SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 4,
             f["resource"],
             f["message"],
-            [evidence_index[e] for e in f.get("evidence", ()) if e in evidence_index],
+            self._share(evidence),
             _location(loc) or "; ".join(f.get("where") or ()) or None,
             wi,
-            CHANGE_CODES.get(states.get(f["fingerprint"], ""), 0),
+            0,
         ])  # fmt: skip
 
-    def check_row(cid: str) -> list:
-        meta = checks_meta.get(cid, {})
-        domain = meta.get("domain")
-        return [cid, meta.get("title") or cid, meta.get("remediation") or "",
-                DOMAINS.index(domain) if domain in DOMAINS else -1]  # fmt: skip
+    def data(self, states: dict[str, str]) -> dict:
+        for row, fingerprint in self.fingerprints.items():
+            self.rows[row][9] = CHANGE_CODES.get(states.get(fingerprint, ""), 0)
+        ids = self.check_ids
+        # _finding_order on the compact rows: status, waived, severity, check, resource
+        self.rows.sort(key=lambda r: (r[2], r[8] >= 0, r[3], ids[r[0]], r[4]))
+        checks_meta = self.checks_meta
 
-    return {
-        "statuses": [STATUS_LABEL[s] for s in STATUS_ORDER],
-        "statusKeys": list(STATUS_ORDER),
-        "severities": list(SEVERITY_ORDER),
-        "domains": list(DOMAINS),
-        "checks": [check_row(c) for c in check_ids],
-        "controls": [
-            [
-                c["id"],
-                c["title"],
-                DOMAINS.index(c["domain"]) if c.get("domain") in DOMAINS else -1,
-                [f"{k}:{ref}" for k, refs in (c.get("frameworks") or {}).items() for ref in refs],
+        def check_row(cid: str) -> list:
+            meta = checks_meta.get(cid, {})
+            domain = meta.get("domain")
+            return [cid, meta.get("title") or cid, meta.get("remediation") or "",
+                    DOMAINS.index(domain) if domain in DOMAINS else -1]  # fmt: skip
+
+        return {
+            "statuses": [STATUS_LABEL[s] for s in STATUS_ORDER],
+            "statusKeys": list(STATUS_ORDER),
+            "severities": list(SEVERITY_ORDER),
+            "domains": list(DOMAINS),
+            "checks": [check_row(c) for c in ids],
+            "controls": [
+                [
+                    c["id"],
+                    c["title"],
+                    DOMAINS.index(c["domain"]) if c.get("domain") in DOMAINS else -1,
+                    [f"{k}:{ref}" for k, refs in (c.get("frameworks") or {}).items() for ref in refs],
+                ]
+                for c in self.controls
+            ],  # fmt: skip
+            "evidence": [
+                [
+                    e.get("kind") or e["id"][:12],
+                    evidence_href(self.ctx.link_base, e["path"]),
+                    e.get("status", ""),
+                ]
+                for e in self.evidence
             ]
-            for c in controls
-        ],  # fmt: skip
-        "evidence": [
-            [e.get("kind") or e["id"][:12], evidence_href(ctx.link_base, e["path"]), e.get("status", "")]
-            for e in evidence
-        ]
-        + [[f"{len(s['documents'])} documents", "#" + set_anchor(s["id"]), ""] for s in sets],
-        "waivers": waiver_rows,
-        "findings": rows,
-        "hasPrevious": ctx.previous is not None,
-    }
+            + [[f"{len(s['documents'])} documents", "#" + set_anchor(s["id"]), ""] for s in self.sets],
+            "waivers": self.waiver_rows,
+            "findings": self.rows,
+            "hasPrevious": self.ctx.previous is not None,
+        }
 
 
-def _controls_view(results: dict) -> list[dict]:
-    """Controls grouped by the policy section their quote comes from, in baseline order."""
-    per_control: dict[str, Counter] = defaultdict(Counter)
-    per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
-    for f in results["findings"]:
+class ControlCounts:
+    """Findings per control and per (control, check), by status ("waived" for waived failures)."""
+
+    def __init__(self) -> None:
+        self.per_control: dict[str, Counter] = defaultdict(Counter)
+        self.per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
+
+    def add(self, f: dict) -> None:
         key = "waived" if f.get("waiver") and f["status"] == "fail" else f["status"]
         for cid in f.get("control_ids", ()):
-            per_control[cid][key] += 1
-            per_check[(cid, f["check_id"])][key] += 1
+            self.per_control[cid][key] += 1
+            self.per_check[(cid, f["check_id"])][key] += 1
+
+
+def _controls_view(results: dict, counted: ControlCounts) -> list[dict]:
+    """Controls grouped by the policy section their quote comes from, in baseline order."""
+    per_control, per_check = counted.per_control, counted.per_check
     checks_meta = results.get("checks", {})
     sections: dict[str, list[dict]] = {}
     for i, c in enumerate(results.get("controls", [])):
@@ -269,9 +316,11 @@ def _trend_points(results: dict) -> list[dict]:
     return points + [{"label": label, "score": overall.get("score"), "coverage": overall.get("coverage")}]
 
 
-def build_view(results: dict, ctx: RenderContext) -> dict:
-    """Everything the template shows on its first screen and in the controls list."""
-    change = comparing.compare(results, ctx.previous)
+def build_view(
+    results: dict, ctx: RenderContext, change: comparing.Change | None, counted: ControlCounts
+) -> dict:
+    """Everything the template shows on its first screen and in the controls list; `change` and
+    `counted` were gathered from the findings as they went by."""
     scores = results["scores"]
     cards = [("overall", "Overall", scores["overall"])] + [
         (d, d.capitalize(), scores["domains"][d]) for d in DOMAINS if d in scores.get("domains", {})
@@ -291,7 +340,8 @@ def build_view(results: dict, ctx: RenderContext) -> dict:
             for k, name, s in cards
         ],  # fmt: skip
         "expiring": sorted(
-            (w for w in waivers if w.get("state") == "expiring"), key=lambda w: w["days_left"]
+            (w for w in waivers if w.get("state") == "expiring"),
+            key=lambda w: (w.get("days_left") is None, w.get("days_left") or 0),  # a damaged file sorts too
         ),
         "broken": [w for w in waivers if w.get("state") in ("expired", "invalid")],
         "status_counts": [(s, summary.get("status", {}).get(s, 0)) for s in STATUS_ORDER],
@@ -301,7 +351,7 @@ def build_view(results: dict, ctx: RenderContext) -> dict:
         "chart_severity": charts.severity_counts(summary.get("severity", {})),
         "chart_status": charts.status_counts(summary.get("status", {})),
         "chart_trend": charts.trend(_trend_points(results)) if results.get("history") else None,
-        "sections": _controls_view(results),
+        "sections": _controls_view(results, counted),
         "frameworks": _framework_options(results),
         "evidence": [
             dict(e, href=evidence_href(ctx.link_base, e["path"])) for e in results.get("evidence", [])
@@ -337,21 +387,58 @@ def _sets_view(results: dict, ctx: RenderContext) -> list[dict]:
     return view
 
 
+class HtmlSink:
+    """report.html: keeps the compact rows the explorer embeds, the counts per control, and (when there
+    is a previous run) the open findings "what changed" lists; renders the page when the last is in."""
+
+    def __init__(self, head: dict, path: Path, ctx: RenderContext) -> None:
+        self.head, self.path, self.ctx = head, Path(path), ctx
+        self.table = FindingsTable(head, ctx)
+        self.counts = ControlCounts()
+        self.failing: list[dict] = []  # what "what changed" compares, kept only with a previous run
+
+    def add(self, f: dict) -> None:
+        self.table.add(f)
+        self.counts.add(f)
+        if self.ctx.previous is not None and f["status"] in comparing.FAILING:
+            self.failing.append(f)
+
+    def close(self) -> None:
+        env = _environment()
+        css, js = _asset("report.css"), _asset("report.js")
+        current = {"findings": self.failing, "checks": self.head.get("checks")}
+        change = comparing.compare(current, self.ctx.previous)
+        view = build_view(self.head, self.ctx, change, self.counts)
+        states = change.state_of() if change else {}
+        data = script_bytes(self.table.data(states))
+        slot = f"\x00vigil-data-{secrets.token_hex(16)}\x00"  # no text of the results can forge it
+        self.table = None  # the rows live on only in `data`
+        # the page is streamed to the file with the data written in place as bytes: the report is
+        # never held as one string
+        chunks = env.get_template("report.html.j2").generate(
+            r=self.head,
+            v=view,
+            css=Markup(css),  # noqa: S704 - our own packaged stylesheet, hashed into the CSP below
+            js=Markup(js),  # noqa: S704 - our own packaged script, hashed into the CSP below
+            csp=content_security_policy(css, js),
+            data=Markup(slot),  # noqa: S704 - a placeholder replaced by the escaped JSON bytes
+        )
+        with open(self.path, "wb") as fh:
+            for chunk in chunks:
+                if slot in chunk:
+                    before, after = chunk.split(slot, 1)
+                    fh.write(before.encode("utf-8"))
+                    fh.write(data)
+                    chunk = after
+                fh.write(chunk.encode("utf-8"))
+
+
+def open_sink(head: dict, path: Path, ctx: RenderContext) -> HtmlSink:
+    return HtmlSink(head, path, ctx)
+
+
 def render_html(results: dict, path: Path, ctx: RenderContext) -> None:
-    """Write the report to path (atomically, like every other renderer)."""
-    env = _environment()
-    css, js = _asset("report.css"), _asset("report.js")
-    view = build_view(results, ctx)
-    states = view["change"].state_of() if view["change"] else {}
-    html = env.get_template("report.html.j2").render(
-        r=results,
-        v=view,
-        css=Markup(css),  # noqa: S704 - our own packaged stylesheet, hashed into the CSP below
-        js=Markup(js),  # noqa: S704 - our own packaged script, hashed into the CSP below
-        csp=content_security_policy(css, js),
-        data=script_json(findings_data(results, ctx, states)),
-    )
-    path = Path(path)
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write the report to path (vigil.render stages and commits it, like every other report)."""
+    from vigil.render import feed, head_of
+
+    feed(open_sink(head_of(results), path, ctx), results.get("findings") or ())

@@ -1,28 +1,53 @@
-"""The canonical JSON result (vigil.render stages and commits it, like every report)."""
+"""The canonical JSON result (vigil.render stages and commits it, like every report), written as the
+findings arrive: the document's other parts are known before the first finding, and the parts after
+`findings` are written when the last one is in."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
-CHUNK = 2_000  # findings encoded at a time: bounded memory on 100,000-finding runs
+from vigil import jsonfast
+
+BATCH = 4096  # findings encoded at once: orjson on a list is several times faster than call by call
 
 
-def _dumps(value) -> str:
-    # compact and one-shot: only json.dumps without indent takes the C encoder (pretty-print with jq)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+class JsonSink:
+    def __init__(self, head: dict, path: Path, ctx: Any) -> None:
+        keys = list(head)
+        cut = keys.index("findings") if "findings" in keys else len(keys)
+        self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._pending: list[dict] = []
+        self._first = True
+        before = b",".join(jsonfast.dumps(k) + b":" + jsonfast.dumps(head[k]) for k in keys[:cut])
+        self._fh.write(b"{" + before + (b"," if before else b"") + b'"findings":[')
+        self._after = [(k, head[k]) for k in keys[cut + 1 :]]
+
+    def add(self, finding: dict) -> None:
+        self._pending.append(finding)
+        if len(self._pending) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        data = jsonfast.dumps(self._pending)[1:-1]  # the list's items, without its brackets
+        self._fh.write(data if self._first else b"," + data)
+        self._first = False
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._flush()
+        rest = b"".join(b"," + jsonfast.dumps(k) + b":" + jsonfast.dumps(v) for k, v in self._after)
+        self._fh.write(b"]" + rest + b"}\n")
+        self._fh.close()
+
+
+def open_sink(head: dict, path: Path, ctx: Any) -> JsonSink:
+    return JsonSink(head, path, ctx)
 
 
 def render_json(results: dict, path: Path, ctx) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("{")
-        for position, (key, value) in enumerate(results.items()):
-            fh.write(("," if position else "") + _dumps(key) + ":")
-            if key == "findings":
-                fh.write("[")
-                for start in range(0, len(value), CHUNK):
-                    fh.write(("," if start else "") + _dumps(value[start : start + CHUNK])[1:-1])
-                fh.write("]")
-            else:
-                fh.write(_dumps(value))
-        fh.write("}\n")
+    from vigil.render import feed, head_of
+
+    feed(open_sink(head_of(results), path, ctx), results.get("findings") or ())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import xml.etree.ElementTree as ET
+import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
+from xml.sax.saxutils import escape, quoteattr
 
 from vigil.model import DOMAINS
 
@@ -52,86 +54,121 @@ def _details(finding: dict, check: dict, control_titles: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _testcase(suite: ET.Element, finding: dict, check: dict, control_titles, procedures) -> str:
-    """Add one testcase; returns which counter it adds to: pass, failures, errors or skipped."""
-    case = ET.SubElement(
-        suite,
-        "testcase",
-        classname=_x(finding["check_id"]),
-        name=_x(finding.get("resource") or "(no resource)"),
-        time="0",
+def _text(value: object) -> str:
+    return escape(_x(value))
+
+
+def _case_xml(finding: dict, check: dict, control_titles, procedures) -> tuple[str, str]:
+    """One testcase as XML text, and which counter it adds to; the same content _testcase builds, made
+    as a string (an element tree per finding costs ten times as much)."""
+    head = (
+        f"  <testcase{_attrs(classname=finding['check_id'], name=finding.get('resource') or '(no resource)')}"
+        ' time="0"'
     )
     status, message, waiver = finding["status"], _x(finding.get("message")), finding.get("waiver")
     if status in ("fail", "error") and waiver:
-        # a waiver is an accepted risk: the gate passes it, so CI must not go red; the note keeps it visible
-        out = ET.SubElement(case, "system-out")
-        out.text = _x(
+        note = (
             f"WAIVED {waiver.get('id')}: {status} ({finding.get('severity')}) accepted until "
             f"{waiver.get('expires')}; owner {waiver.get('owner')}, approver {waiver.get('approver')}.\n"
             f"justification: {waiver.get('justification')}\nfinding: {finding.get('message')}"
         )
-        return "pass"
+        return f"{head}>\n   <system-out>{_text(note)}</system-out>\n  </testcase>\n", "pass"
     if status == "fail":
-        el = ET.SubElement(case, "failure", message=message, type=_x(finding.get("severity")))
-        el.text = _x(_details(finding, check, control_titles))
-        return "failures"
+        body = _text(_details(finding, check, control_titles))
+        tag = f"<failure{_attrs(message=message, type=finding.get('severity'))}>{body}</failure>"
+        return f"{head}>\n   {tag}\n  </testcase>\n", "failures"
     if status == "error":
-        el = ET.SubElement(case, "error", message=f"evaluation error: {message}", type="evaluation-error")
-        el.text = _x(_details(finding, check, control_titles))
-        return "errors"
+        body = _text(_details(finding, check, control_titles))
+        attrs = _attrs(message=f"evaluation error: {message}", type="evaluation-error")
+        return f"{head}>\n   <error{attrs}>{body}</error>\n  </testcase>\n", "errors"
     if status == "manual":
-        el = ET.SubElement(case, "skipped", message=f"manual: {message}")
         steps = [procedures[c] for c in finding.get("control_ids") or () if procedures.get(c)]
-        if steps:
-            el.text = _x("\n".join(steps))
-        return "skipped"
+        attrs = _attrs(message=f"manual: {message}")
+        inner = f"<skipped{attrs}>{_text(chr(10).join(steps))}</skipped>" if steps else f"<skipped{attrs} />"
+        return f"{head}>\n   {inner}\n  </testcase>\n", "skipped"
     if status == "not_applicable":
-        ET.SubElement(case, "skipped", message=f"not applicable: {message}")
-        return "skipped"
-    return "pass"
+        return (
+            f"{head}>\n   <skipped{_attrs(message=f'not applicable: {message}')} />\n  </testcase>\n",
+            "skipped",
+        )
+    return f"{head} />\n", "pass"
+
+
+def _attrs(**values: object) -> str:
+    return "".join(f" {k}={quoteattr(_x(v))}" for k, v in values.items() if v is not None)
+
+
+class JunitSink:
+    """junit.xml written as findings arrive: each testcase is serialised at once into its domain's
+    spool file; close() writes the suites with their counts around the spooled testcases."""
+
+    def __init__(self, head: dict, path: Path, ctx) -> None:
+        self._checks = head.get("checks") or {}
+        controls = head.get("controls") or ()
+        self._titles = {c["id"]: c.get("title") or "" for c in controls}
+        self._procedures = {c["id"]: c["manual_procedure"] for c in controls if c.get("manual_procedure")}
+        self._head = head
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._spools: dict[str, IO[bytes]] = {}
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def add(self, finding: dict) -> None:
+        check = self._checks.get(finding["check_id"]) or {}
+        domain = check.get("domain") or "unknown"
+        spool = self._spools.get(domain)
+        if spool is None:
+            spool = self._spools[domain] = tempfile.TemporaryFile(dir=self._path.parent)  # noqa: SIM115
+            self._counts[domain] = dict.fromkeys(("tests", "failures", "errors", "skipped", "pass"), 0)
+        text, counter = _case_xml(finding, check, self._titles, self._procedures)
+        counts = self._counts[domain]
+        counts[counter] += 1
+        counts["tests"] += 1
+        spool.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        run = self._head.get("run") or {}
+        baseline = (self._head.get("baseline") or {}).get("name") or "baseline"
+        stamp = _timestamp(run.get("finished_at") or run.get("started_at"))
+        order = [d for d in DOMAINS if d in self._spools] + sorted(
+            d for d in self._spools if d not in DOMAINS
+        )
+        totals = {
+            k: sum(self._counts[d][k] for d in order) for k in ("tests", "failures", "errors", "skipped")
+        }
+        try:
+            with open(self._path, "wb") as out:
+                out.write(b"<?xml version='1.0' encoding='utf-8'?>\n")
+                top = _attrs(name=f"vigil {baseline}", time=_seconds(run), **totals, timestamp=stamp)
+                out.write(f"<testsuites{top}>\n".encode())
+                for i, domain in enumerate(order):
+                    counts = {k: self._counts[domain][k] for k in ("tests", "failures", "errors", "skipped")}
+                    attrs = _attrs(name=domain, id=i, time="0", timestamp=stamp, **counts)
+                    out.write(f" <testsuite{attrs}>\n  <properties>\n".encode())
+                    for name, value in (
+                        ("baseline", baseline),
+                        ("run_id", run.get("id")),
+                        ("domain", domain),
+                    ):
+                        prop = _attrs(name=name, value="" if value is None else value)
+                        out.write(f"   <property{prop} />\n".encode())
+                    out.write(b"  </properties>\n")
+                    spool = self._spools[domain]
+                    spool.seek(0)
+                    shutil.copyfileobj(spool, out, 1 << 20)
+                    out.write(b" </testsuite>\n")
+                out.write(b"</testsuites>\n")
+        finally:
+            for spool in self._spools.values():
+                spool.close()
+
+
+def open_sink(head: dict, path: Path, ctx) -> JunitSink:
+    return JunitSink(head, path, ctx)
 
 
 def render_junit(results: dict, path: Path, ctx) -> None:
     """Write junit.xml; unwaived fail is a failure, error an error, manual and not_applicable skipped."""
-    checks = results.get("checks") or {}
-    controls = results.get("controls") or ()
-    control_titles = {c["id"]: c.get("title") or "" for c in controls}
-    procedures = {c["id"]: c["manual_procedure"] for c in controls if c.get("manual_procedure")}
-    by_domain: dict[str, list[dict]] = {}
-    for finding in results.get("findings") or ():
-        domain = (checks.get(finding["check_id"]) or {}).get("domain") or "unknown"
-        by_domain.setdefault(domain, []).append(finding)
+    from vigil.render import feed, head_of
 
-    run = results.get("run") or {}
-    baseline = (results.get("baseline") or {}).get("name") or "baseline"
-    stamp = _timestamp(run.get("finished_at") or run.get("started_at"))
-    root = ET.Element("testsuites", name=_x(f"vigil {baseline}"), time=_seconds(run))
-    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
-    order = [d for d in DOMAINS if d in by_domain] + sorted(d for d in by_domain if d not in DOMAINS)
-    for i, domain in enumerate(order):
-        suite = ET.SubElement(root, "testsuite", name=_x(domain), id=str(i), time="0")
-        if stamp:
-            suite.set("timestamp", stamp)
-        props = ET.SubElement(suite, "properties")
-        for name, value in (("baseline", baseline), ("run_id", run.get("id")), ("domain", domain)):
-            ET.SubElement(props, "property", name=name, value=_x(value))
-        counts = dict.fromkeys(("tests", "failures", "errors", "skipped", "pass"), 0)
-        for finding in by_domain[domain]:
-            counts[
-                _testcase(suite, finding, checks.get(finding["check_id"]) or {}, control_titles, procedures)
-            ] += 1
-            counts["tests"] += 1
-        for key in totals:
-            suite.set(key, str(counts[key]))
-            totals[key] += counts[key]
-    for key, value in totals.items():
-        root.set(key, str(value))
-    if stamp:
-        root.set("timestamp", stamp)
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    ET.indent(root, space=" ")
-    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
-    os.replace(tmp, path)
+    feed(open_sink(head_of(results), path, ctx), results.get("findings") or ())

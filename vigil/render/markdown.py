@@ -285,3 +285,15 @@ def render_markdown(results: dict, path: Path, ctx) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(summary(results, ctx.previous), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _failing(f: dict) -> bool:
+    return f["status"] in FAILING
+
+
+def open_sink(head: dict, path: Path, ctx):
+    """summary.md lists failing findings only (open ones, and waived ones in "what changed"): those are
+    all it keeps."""
+    from vigil.render import Subset
+
+    return Subset(head, path, ctx, _failing, render_markdown)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -11,6 +10,7 @@ from urllib.parse import quote, urlsplit
 import attr
 import sarif_om as so
 
+from vigil import jsonfast
 from vigil.compare import FAILING, compare
 from vigil.model import SEVERITY_RANK
 from vigil.render import sarif_limits as limits
@@ -385,7 +385,7 @@ def render_sarif(results: dict, path: Path, ctx) -> None:
             schema_uri=SCHEMA_URI,
             runs=[_run(results, ctx, rules_json, written[:n], trim)],
         )
-        return json.dumps(to_json(log), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return jsonfast.dumps(to_json(log))
 
     data, _n = limits.fit(build, len(written))
     if trims[-1]:
@@ -395,3 +395,14 @@ def render_sarif(results: dict, path: Path, ctx) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _failing(f: dict) -> bool:
+    return f["status"] in FAILING
+
+
+def open_sink(head: dict, path: Path, ctx):
+    """SARIF carries failing findings only (waived ones as suppressed results): those are all it keeps."""
+    from vigil.render import Subset
+
+    return Subset(head, path, ctx, _failing, render_sarif)
