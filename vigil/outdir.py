@@ -6,8 +6,10 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -100,9 +102,6 @@ def _clean_staged(out_dir: Path) -> None:
 
 @contextlib.contextmanager
 def _no_interrupt() -> Iterator[None]:
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
