@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -14,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from vigil import outdir, registry
 from vigil.baseline import Baseline, load_baseline, load_resolved, resolved_document
 from vigil.collect import CollectContext, collect, plan, unclaimed_sources
+from vigil.compare import FAILING
 from vigil.config import Config
 from vigil.errors import UserError
 from vigil.evaluate import evaluate
@@ -23,7 +25,7 @@ from vigil.historystore.record import record_run
 from vigil.model import Evidence
 from vigil.ratchet import Pinned, gate_new_only
 from vigil.render import RenderContext, render_all
-from vigil.results import build_results
+from vigil.results import FindingDocs, build_results
 from vigil.store import EvidenceStore
 from vigil.waivers import apply_waivers, parse_waivers
 
@@ -66,7 +68,9 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
         ctx = CollectContext(
             base_dir=config.base_dir, now=now, max_file_bytes=config.max_file_bytes, evidence_dir=store.root
         )
+        clock = time.perf_counter()
         evidence = collect(tasks, ctx, store, config.concurrency, config.task_timeout)
+        log.info("collected %d evidence documents in %.1f s", len(evidence), time.perf_counter() - clock)
         run_id = uuid.uuid4().hex
         kept = store.write_baseline(resolved_document(baseline), stage=True)
         index = store.write_index(
@@ -135,7 +139,9 @@ def finish(
     staged_files: Sequence[Path] = (),
 ) -> tuple[dict, list[Path]]:
     """Judge, score and write the reports; the caller holds the output folder's lock."""
+    clock = time.perf_counter()
     evaluation = evaluate(baseline, evidence, as_of, options.only)
+    log.info("judged: %d findings in %.1f s", len(evaluation.findings), time.perf_counter() - clock)
     if isinstance(evidence, list):
         evidence.clear()  # the evidence data is judged: its memory goes back before the reports are written
     known = {c.id for c in registry.checks} | set(evaluation.checks)
@@ -173,12 +179,18 @@ def finish(
     )
     if options.new_only is not None:
         results["gate"] = gate_new_only(results, options.new_only, history)
+    clock = time.perf_counter()
     written = write_reports(results, out_dir, options.formats, previous)
     outdir.commit([*staged_files, *written])
+    log.info("reports written in %.1f s", time.perf_counter() - clock)
     if history is not None:
         # after the reports are committed: if the store fails, the run's reports are still there
+        clock = time.perf_counter()
         try:
-            record_run(history, results)
+            # the store keeps failing findings only: passing ones are not even made into documents
+            failing = FindingDocs([f for f in findings if f.status in FAILING])
+            record_run(history, {**results, "findings": failing})
+            log.info("recorded in the history store in %.1f s", time.perf_counter() - clock)
         except (UserError, SQLAlchemyError) as exc:
             raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
     return results, written

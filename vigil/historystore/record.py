@@ -74,17 +74,28 @@ KEPT = (
 
 
 def _dedupe(findings) -> dict[str, Mapping]:
-    """One finding per fingerprint, a failing one winning over a passing twin; only the fields the store
-    keeps, so a run of millions of findings is not held whole a second time."""
+    """The run's failing findings, one per fingerprint, with only the fields the store keeps.
+
+    Only failing findings are stored: every question the store answers (new, fixed, reopened, first
+    and last seen, time to fix) is about failing findings, and a finding absent from a run that
+    evaluated its check is not failing there. A run of a million people is then stored as its few
+    hundred thousand failing findings, not its two million."""
     out: dict[str, Mapping] = {}
     for f in findings:
-        old = out.get(f["fingerprint"])
-        if old is None or (old["status"] not in FAILING and f["status"] in FAILING):
-            waiver = f.get("waiver")
-            slim = {k: f.get(k) for k in KEPT}
-            slim["waiver"] = {"id": waiver.get("id")} if waiver else None
-            out[f["fingerprint"]] = slim
+        if f["status"] not in FAILING or f["fingerprint"] in out:
+            continue
+        waiver = f.get("waiver")
+        slim = {k: f.get(k) for k in KEPT}
+        slim["waiver"] = {"id": waiver.get("id")} if waiver else None
+        out[f["fingerprint"]] = slim
     return out
+
+
+def _total(results: Mapping, stored: int) -> int:
+    """How many findings the run had, failing or not (its summary counts them)."""
+    counts = ((results.get("summary") or {}).get("status")) or {}
+    total = sum(v for v in counts.values() if isinstance(v, int))
+    return max(total, stored)
 
 
 def record_run(engine: Engine, results: Mapping) -> int:
@@ -145,7 +156,7 @@ def _insert_run(conn: Connection, results: Mapping, series: Mapping, findings: d
             blocking=gate.get("blocking"),
             score=overall.get("score"),
             coverage=overall.get("coverage"),
-            findings=len(findings),
+            findings=_total(results, len(findings)),
             failing=len(failing),
             waived=sum(1 for f in failing if f.get("waiver")),
             new=0,
