@@ -390,3 +390,41 @@ def test_a_dotted_secret_key_with_a_numeric_value_is_still_a_secret():
 def test_a_key_naming_the_verdict_about_a_secret_is_not_masked():
     doc = {"signature_check": "verified", "password_valid": "no", "signature": "c2lnbmF0dXJl"}
     assert redact(doc)[0] == {"signature_check": "verified", "password_valid": "no", "signature": MASK}
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "password=hunter2",
+        f"issued {JWT}",
+        "AKIAIOSFODNN7EXAMPLE",
+        "Authorization: Bearer abcdefgh12345678",
+        "https://user:pa55word@db.example/x",
+    ],
+)
+def test_a_flat_record_looked_at_whole_still_masks_a_secret_in_any_of_its_fields(field):
+    # records of a roster are judged in one scan of their joined text; a secret in any field still shows
+    record = {"id": "e1", "name": "Ada", "department": "Support", "note": field, "active": True, "n": 3}
+    masked, count = redact([record], plain=("where",))
+    assert count == 1 and masked[0]["note"] != field and masked[0]["name"] == "Ada"
+    assert masked[0]["note"] == redact_text(field)[0]
+
+
+def test_a_flat_record_without_secrets_is_kept_as_it_is_even_beside_dates_and_plain_fields():
+    record = {"id": "e1", "name": "Ada", "completed_at": "2026-01-02", "where": "people.csv:2", "ok": False}
+    out, count = redact([record], plain=("where",))
+    assert out[0] is record and count == 0
+
+
+def test_the_marks_looked_for_in_many_strings_at_once_are_those_looked_for_in_each():
+    from vigil.redact import _any_marks, _candidates
+
+    samples = [
+        "Person 12", "person.12@corp.example", "a:b", "x=1", "-----BEGIN RSA PRIVATE KEY-----", "Bearer",
+        "BEARER", "Basic", JWT, "https://hooks.slack.com/services/T0/B0/x", "AKIAIOSFODNN7EXAMPLE",
+        "abcdefghijk", "abcdefghijkl", "2026-01-02", "", "Support", "ghp_" + "a" * 36, "eyJ",
+    ]  # fmt: skip
+    for a in samples:
+        assert _any_marks([a]) == bool(_candidates(a)), a
+        for b in samples:
+            assert _any_marks([a, b]) == (bool(_candidates(a)) or bool(_candidates(b))), (a, b)

@@ -176,6 +176,26 @@ def _candidates(text: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _any_marks(texts: list[str]) -> bool:
+    """Whether any of `texts` has a mark _candidates looks for (the same test, asked of many strings at
+    once): the literal marks are looked for in their NUL-joined text, which no mark can span, and the
+    run of 12 key characters every provider token holds only in the strings long enough to hold one."""
+    joined = "\x00".join(texts)
+    if (
+        ":" in joined
+        or "=" in joined
+        or "PRIVATE KEY" in joined
+        or "earer" in joined
+        or "EARER" in joined
+        or "asic" in joined
+        or "eyJ" in joined
+        or "hooks.slack.com" in joined
+    ):
+        return True
+    long = [t for t in texts if len(t) >= 12]
+    return bool(long) and _LONG_RUN.search("\x00".join(long)) is not None
+
+
 _FILE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*\.(?P<ext>[A-Za-z][A-Za-z0-9]{0,5})")
 
 
@@ -242,11 +262,44 @@ def redact(data: Any, plain: Collection[str] = ()) -> tuple[Any, int]:
     return _redact(data, frozenset(plain), redact_text)
 
 
+_QUIET: dict[tuple, bool] = {}  # a record's keys -> none of them can name a secret (cached per shape)
+
+
+def _quiet_keys(keys: tuple) -> bool:
+    quiet = _QUIET.get(keys)
+    if quiet is None:
+        quiet = _VALUE_FIELDS.isdisjoint(keys) and all(type(k) is str and key_class(k) == 0 for k in keys)
+        if len(_QUIET) < 4096:
+            _QUIET[keys] = quiet
+    return quiet
+
+
+def _clean_record(data: dict, plain: frozenset[str]) -> bool:
+    """True when a flat record certainly holds no secret: no key can name one, and its free text,
+    looked at once, has none of the marks every secret pattern needs (_any_marks). Records of millions
+    of rows are then looked at once each, not once per field."""
+    keys = tuple(data)
+    quiet = _QUIET.get(keys)
+    if not (quiet or (quiet is None and _quiet_keys(keys))):
+        return False
+    texts: list[str] = []
+    for key, value in data.items():
+        vtype = type(value)
+        if vtype is str:
+            if value and key not in plain and not (value[4:5] == "-" and _is_date(value)):
+                texts.append(value)
+        elif vtype is not bool and vtype is not int and vtype is not float and value is not None:
+            return False  # nested data: the field by field walk judges it
+    return not texts or not _any_marks(texts)
+
+
 def _redact(data: Any, plain: frozenset[str], text: Callable[[str], tuple[str, int]]) -> tuple[Any, int]:
     kind = type(data)
     if kind is str:
         return (data, 0) if _is_date(data) else text(data)
     if kind is dict:
+        if text is redact_text and _clean_record(data, plain):
+            return data, 0
         out, total = None, 0
         for name_field in _NAME_FIELDS if not _VALUE_FIELDS.isdisjoint(data) else ():
             named = data.get(name_field)
