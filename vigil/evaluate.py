@@ -196,9 +196,9 @@ class Citations:
 
     def __init__(self, evidence: Iterable[Evidence]) -> None:
         self._evidence = [ev for ev in evidence if ev.status == "ok"]
-        self._origin: dict[int, str] | None = None  # built on the first cite: runs without cites pay nothing
+        # built on the first cite: runs without cites pay nothing
+        self._origin: dict[int, tuple[str]] | None = None
         self.sets: dict[str, tuple[str, ...]] = {}
-        self._ones: dict[str, tuple[str]] = {}
 
     def whole(self, documents: tuple[str, ...]) -> tuple[str, ...]:
         """The single reference to a set of documents (a lone document is cited as itself); `keep`
@@ -211,14 +211,17 @@ class Citations:
         if len(documents) > 1 and refs[0] not in self.sets and any(f.evidence is refs for f in findings):
             self.sets[refs[0]] = tuple(sorted(documents))
 
-    def _origins(self) -> dict[int, str]:
+    def _origins(self) -> dict[int, tuple[str]]:
+        """id(item) -> its document's id, as one tuple per document that all its findings share
+        (millions of findings, a few documents)."""
         if self._origin is None:
-            origin: dict[int, str] = {}
+            origin: dict[int, tuple[str]] = {}
             for ev in self._evidence:
-                origin[id(ev.data)] = ev.sha256
+                one = (ev.sha256,)
+                origin[id(ev.data)] = one
                 if isinstance(ev.data, list):
                     for item in ev.data:
-                        origin[id(item)] = ev.sha256
+                        origin[id(item)] = one
             self._origin = origin
         return self._origin
 
@@ -227,31 +230,26 @@ class Citations:
         (a copy it made) cannot be traced, so the finding then cites the whole set it was judged on."""
         origin = self._origin if self._origin is not None else self._origins()
         if type(cited) is dict:  # one record: the common case, made without loops
-            sha = origin.get(id(cited))
-            if sha is None:
+            one = origin.get(id(cited))
+            if one is None:
                 return fallback, ()
             spot = cited.get("where")
-            return self._single(sha), ((spot,) if type(spot) is str and spot else ())
+            return one, ((spot,) if type(spot) is str and spot else ())
         items = cited if isinstance(cited, tuple | list) else (cited,)
-        ids: dict[str, None] = {}
+        ids: dict[tuple[str], None] = {}
         where: dict[str, None] = {}
         for item in items:
-            sha = origin.get(id(item))
-            if sha is None:
+            one = origin.get(id(item))
+            if one is None:
                 return fallback, ()
-            ids[sha] = None
-            if isinstance(item, Mapping):
+            ids[one] = None
+            if type(item) is dict or isinstance(item, Mapping):
                 spot = item.get("where")
-                if isinstance(spot, str) and spot:
+                if type(spot) is str and spot:
                     where[spot] = None
-        return (self._single(next(iter(ids))) if len(ids) == 1 else tuple(ids)), tuple(where)
-
-    def _single(self, sha: str) -> tuple[str]:
-        """One tuple per document, shared by all its findings (millions of findings, a few documents)."""
-        one = self._ones.get(sha)
-        if one is None:
-            one = self._ones[sha] = (sha,)
-        return one
+        if len(ids) == 1:
+            return next(iter(ids)), tuple(where)
+        return tuple(one[0] for one in ids), tuple(where)
 
 
 def _finding(
@@ -333,12 +331,27 @@ def _run(
     documents = tuple(dict.fromkeys(used))
     refs = citations.whole(documents)
     first = len(findings)
+    # the loop every finding of a run goes through: names looked up once, Finding made in place
+    cite, append = citations.cite, findings.append
+    check_id, controls, severity = eff.id, eff.controls, eff.severity
     try:
         for outcome in eff.check.func(MappingProxyType(view), params):
-            if outcome.cite is None:
-                findings.append(_finding(eff, outcome, refs))
-            else:
-                findings.append(_finding(eff, outcome, *citations.cite(outcome.cite, refs)))
+            evidence, where = (refs, ()) if outcome.cite is None else cite(outcome.cite, refs)
+            append(
+                Finding(
+                    check_id,
+                    controls,
+                    outcome.status,
+                    severity,
+                    outcome.resource,
+                    outcome.message,
+                    evidence,
+                    outcome.location,
+                    None,
+                    where,
+                    outcome.attestation,
+                )
+            )
     except Exception as exc:  # a crashing check must not pass silently: it is an error result
         findings.append(_finding(eff, Outcome("error", f"check:{eff.id}", f"check raised {exc!r}"), refs))
     else:

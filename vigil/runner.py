@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +129,20 @@ def reevaluate(evidence_dir: Path, options: RunOptions, as_of: datetime | None) 
         )
 
 
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Judging and reporting make millions of records, findings and documents, none of them in a
+    reference cycle: Python's cycle collector would walk them all again and again (a third of the
+    evaluation time at a million records) and free nothing. Plain reference counting still frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def finish(
     evidence: Iterable[Evidence],
     options: RunOptions,
@@ -139,6 +155,20 @@ def finish(
     staged_files: Sequence[Path] = (),
 ) -> tuple[dict, list[Path]]:
     """Judge, score and write the reports; the caller holds the output folder's lock."""
+    with no_cycle_collection():
+        return _finish(evidence, options, baseline, run_id, started, as_of, evidence_dir, staged_files)
+
+
+def _finish(
+    evidence: Iterable[Evidence],
+    options: RunOptions,
+    baseline: Baseline,
+    run_id: str,
+    started: datetime,
+    as_of: datetime,
+    evidence_dir: Path,
+    staged_files: Sequence[Path],
+) -> tuple[dict, list[Path]]:
     clock = time.perf_counter()
     evaluation = evaluate(baseline, evidence, as_of, options.only)
     log.info("judged: %d findings in %.1f s", len(evaluation.findings), time.perf_counter() - clock)

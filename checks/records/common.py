@@ -56,6 +56,9 @@ def iam_people(
 ) -> Iterator[tuple[Mapping, str | None]]:
     """(IAM user, person id or None): a `person_id`/`employee_id` tag, else a user name equal to the
     roster's username, e-mail or e-mail local part."""
+    users = list(users)
+    if not users:
+        return  # no IAM users: the roster (a million people, say) need not be indexed by name
     names: dict[str, str] = {}
     for pid, person in people.items():
         for value in (person.get("username"), person.get("email")):

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterable
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from vigil import jsonfast
+from vigil.errors import UserError
 from vigil.outdir import commit, staged
 
 # format name -> (module, function, file name written inside the output folder)
@@ -90,6 +95,68 @@ def feed(sink: Sink, findings: Iterable[dict]) -> None:
     sink.close()
 
 
+# Formats a helper process writes when a run has many findings (vigil.render.helper): the two that cost
+# the most per finding, so that the helper and the run's own process each take about half the work.
+HELPER_FORMATS = ("junit", "csv")
+HELPER_FROM = 20_000  # findings; below this, starting a process costs more than it saves
+BATCH = 4096  # findings sent to the helper at once
+
+
+class Helper:
+    """The helper process and the pipe that feeds it findings (protocol: vigil.render.helper)."""
+
+    def __init__(self, formats: Sequence[str], head: dict, paths: Sequence[Path], ctx: RenderContext) -> None:
+        self.paths = list(paths)
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish() / abort()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "vigil.render.helper"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=self._errors,
+        )
+        job = {
+            "formats": list(formats),
+            "paths": [str(p) for p in self.paths],
+            "head": {k: (len(v) if k == "findings" else v) for k, v in head.items()},
+            "ctx": {
+                "link_base": ctx.link_base,
+                "source_root": None if ctx.source_root is None else str(ctx.source_root),
+            },
+        }
+        self._send(jsonfast.dumps(job))
+
+    def _send(self, line: bytes) -> None:
+        try:
+            self._proc.stdin.write(line + b"\n")
+        except BrokenPipeError:
+            self.finish()  # it stopped: finish() says why
+            raise UserError("the report helper stopped early") from None
+
+    def send(self, findings: list[dict]) -> None:
+        if findings:
+            self._send(jsonfast.dumps(findings))
+
+    def finish(self) -> None:
+        """Tell the helper the findings are all sent, wait for its reports; a failure is raised."""
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.write(b'{"end":true}\n')
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.close()
+        code = self._proc.wait()
+        self._errors.seek(0)
+        problem = self._errors.read().decode("utf-8", "replace").strip()
+        self._errors.close()
+        if code != 0:
+            names = ", ".join(p.name for p in self.paths)
+            raise UserError(f"could not write {names}: {problem or f'report helper exited {code}'}")
+
+    def abort(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._errors.close()
+
+
 def render_all(
     results: dict,
     formats: Iterable[str],
@@ -97,28 +164,53 @@ def render_all(
     ctx: RenderContext | None = None,
     stage: bool = False,
 ) -> list[Path]:
-    """Write several formats with ONE pass over the findings; return the files' final paths."""
+    """Write several formats with ONE pass over the findings; return the files' final paths. On a run
+    of many findings, a helper process writes HELPER_FORMATS from the same pass at the same time."""
     ctx = ctx or RenderContext()
+    formats = list(formats)
     head = head_of(results)
-    paths = [Path(out_dir) / RENDERERS[fmt][2] for fmt in formats]
+    findings = results.get("findings") or ()
+    paths = {fmt: Path(out_dir) / RENDERERS[fmt][2] for fmt in formats}
+    helped = [f for f in formats if f in HELPER_FORMATS] if len(findings) >= HELPER_FROM else []
     sinks: list[Any] = []
+    helper = None
     try:
-        for fmt, path in zip(formats, paths, strict=True):
-            sinks.append(_open(fmt, head, staged(path), ctx))
+        if len(helped) > 0 and len(helped) < len(formats):  # alone, a format gains nothing from a helper
+            helper = Helper(helped, head, [staged(paths[f]) for f in helped], ctx)
+        for fmt in formats:
+            if helper is None or fmt not in helped:
+                sinks.append(_open(fmt, head, staged(paths[fmt]), ctx))
         adds = [s.add for s in sinks]
-        for finding in results.get("findings") or ():
-            for add in adds:
-                add(finding)
+        if helper is None:
+            for finding in findings:
+                for add in adds:
+                    add(finding)
+        else:
+            batch: list[dict] = []
+            for finding in findings:
+                for add in adds:
+                    add(finding)
+                batch.append(finding)
+                if len(batch) >= BATCH:
+                    helper.send(batch)
+                    batch = []
+            helper.send(batch)
         for sink in sinks:
             sink.close()
+        if helper is not None:
+            helper.finish()
+            helper = None
     except BaseException:
-        for path in paths:
+        if helper is not None:
+            helper.abort()
+        for path in paths.values():
             with contextlib.suppress(OSError):
                 staged(path).unlink()
         raise
+    written = list(paths.values())
     if not stage:
-        commit(paths)
-    return paths
+        commit(written)
+    return written
 
 
 def render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 COLUMNS = (
@@ -85,10 +86,12 @@ class CsvSink:
     def __init__(self, head: dict, path: Path, ctx) -> None:
         self._checks = head.get("checks") or {}
         self._titles = {c["id"]: c.get("title") or "" for c in head.get("controls") or ()}
-        self._shared: dict[tuple, list[str]] = {}
+        self._shared: dict[tuple, str] = {}
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(path, "w", encoding="utf-8-sig", newline="", buffering=1 << 20)  # noqa: SIM115
+        # UTF-8 with the BOM written by hand: the utf-8-sig codec encodes each row in Python, utf-8 in C
+        self._fh = open(path, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
+        self._fh.write("\ufeff")
         self._writer = csv.writer(self._fh)
         self._writer.writerow(COLUMNS)
 
@@ -98,8 +101,11 @@ class CsvSink:
             return
         key = (finding["check_id"], tuple(finding.get("control_ids") or ()))
         first = self._shared.get(key)
-        if first is None:
-            first = self._shared[key] = _row(finding, self._checks, self._titles)[:4]
+        if first is None:  # the first four cells as CSV text, made once per check: csv then writes the rest
+            text = io.StringIO(newline="")
+            csv.writer(text).writerow(_row(finding, self._checks, self._titles)[:4])
+            first = self._shared[key] = text.getvalue().removesuffix("\r\n") + ","
+        self._fh.write(first)
         cells = (
             finding["status"],
             finding.get("severity"),
@@ -117,8 +123,7 @@ class CsvSink:
             None,
         )
         self._writer.writerow(
-            first
-            + [
+            [
                 ("'" + v if v[:1] in FORMULA_STARTS else v)
                 if type(v) is str
                 else ("" if v is None else str(v))

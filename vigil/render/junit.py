@@ -94,8 +94,19 @@ def _case_xml(finding: dict, check: dict, control_titles, procedures) -> tuple[s
     return f"{head} />\n", "pass"
 
 
+# what quoteattr would change or _x replace: text without any of it is quoted as it is (most values)
+_ATTR_SPECIAL = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
+def _quoted(value: object) -> str:
+    text = value if type(value) is str else str(value)
+    if _ATTR_SPECIAL.search(text) is None:
+        return f'"{text}"'
+    return quoteattr(_x(text))
+
+
 def _attrs(**values: object) -> str:
-    return "".join(f" {k}={quoteattr(_x(v))}" for k, v in values.items() if v is not None)
+    return "".join(f" {k}={_quoted(v)}" for k, v in values.items() if v is not None)
 
 
 class JunitSink:
