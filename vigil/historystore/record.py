@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import (
     JSON,
@@ -314,13 +315,31 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
 
 def _converter(kind, dialect: str):
     if isinstance(kind, JSON):
-        return json.dumps
+        return _json_text
     if isinstance(kind, DateTime) and dialect == "sqlite":
-        # SQLAlchemy's SQLite DateTime storage format; our times are UTC (see utc())
-        return lambda v: utc(v).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return _sqlite_time
     if isinstance(kind, Boolean) and dialect == "sqlite":
         return int
     return None
+
+
+def _json_text(value) -> str:
+    """JSON as a column stores it; a finding's controls repeat across thousands of rows, made once."""
+    if type(value) is list and all(type(v) is str for v in value):
+        return _json_list(tuple(value))
+    return json.dumps(value)
+
+
+@lru_cache(maxsize=4096)
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
+
+
+@lru_cache(maxsize=256)
+def _sqlite_time(value: datetime) -> str:
+    """SQLAlchemy's SQLite DateTime storage format; our times are UTC (see utc()). A run writes the
+    same few times on every row, each made once."""
+    return utc(value).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _update_many(conn: Connection, series_id: int, rows: list[dict]) -> None:
