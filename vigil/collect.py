@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
+import subprocess
 import sys
 import threading
 import time
@@ -12,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from vigil import registry
 from vigil.config import DEFAULT_TASK_TIMEOUT, Config
@@ -114,6 +118,106 @@ def _evidence(
     )
 
 
+# Exports of a run's cpu_bound tasks together at least this large are parsed in worker processes;
+# below it, starting them costs more than the second core gives back.
+WORKERS_FROM_BYTES = 16 << 20
+
+
+class Workers:
+    """Worker processes (vigil.collect_worker) for cpu_bound tasks, at most `size` busy at once. A
+    task a worker cannot take (its target is not plain JSON, the worker died) runs in the thread."""
+
+    def __init__(self, size: int, store: EvidenceStore) -> None:
+        self._slots = threading.Semaphore(size)
+        self._lock = threading.Lock()
+        self._idle: list[subprocess.Popen] = []
+        self._started: list[subprocess.Popen] = []
+        self._store = store
+
+    def run(self, task: Task, ctx: CollectContext) -> Evidence | None:
+        job = {
+            "collector": task.collector.name,
+            "target": task.target,
+            "base_dir": str(ctx.base_dir),
+            "max_file_bytes": ctx.max_file_bytes,
+            "evidence_dir": str(self._store.root),
+            "now": ctx.now().isoformat(),
+        }
+        try:
+            line = orjson.dumps(job)
+        except TypeError:
+            return None
+        if orjson.loads(line)["target"] != task.target:  # a date or tuple would arrive changed
+            return None
+        with self._slots:
+            proc = self._take()
+            try:
+                proc.stdin.write(line + b"\n")
+                proc.stdin.flush()
+                reply = proc.stdout.readline()
+            except OSError:
+                reply = b""
+            if not reply:
+                proc.kill()
+                return None
+            with self._lock:
+                self._idle.append(proc)
+        answer = orjson.loads(reply)
+        if "sha256" not in answer:
+            log.debug("worker could not collect %s: %s", task.label, answer.get("failed"))
+            return None
+        try:
+            return self._store.read(answer["sha256"])
+        except UserError:
+            return None
+
+    def _take(self) -> subprocess.Popen:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vigil.collect_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        with self._lock:
+            self._started.append(proc)
+        return proc
+
+    def close(self) -> None:
+        """End every worker: idle ones when their stdin closes, one still busy (abandoned task) at once."""
+        with self._lock:
+            idle, started = set(self._idle), list(self._started)
+        for proc in started:
+            if proc in idle:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            else:
+                proc.kill()
+        for proc in started:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _workers(
+    tasks: list[Task], ctx: CollectContext, store: EvidenceStore, concurrency: int
+) -> Workers | None:
+    heavy = [t for t in tasks if t.collector.cpu_bound]
+    cores = os.cpu_count() or 1
+    if len(heavy) < 2 or cores < 2:
+        return None
+    size = 0
+    for task in heavy:
+        with contextlib.suppress(OSError, TypeError, ValueError):
+            size += ctx.path(str(task.target.get("path", ""))).stat().st_size
+    if size < WORKERS_FROM_BYTES:
+        return None
+    return Workers(min(cores, len(heavy), concurrency), store)
+
+
 def _interactive() -> bool:
     return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
 
@@ -123,6 +227,7 @@ def _worker(
     done: queue.SimpleQueue,
     ctx: CollectContext,
     started: dict[int, tuple[float, datetime]],
+    workers: Workers | None,
 ) -> None:
     while True:
         item = jobs.get()
@@ -131,7 +236,10 @@ def _worker(
         index, task = item
         started[index] = (time.monotonic(), ctx.now())
         start = time.perf_counter()
-        done.put((index, run_task(task, ctx), time.perf_counter() - start))
+        evidence = workers.run(task, ctx) if workers is not None and task.collector.cpu_bound else None
+        if evidence is None:
+            evidence = run_task(task, ctx)
+        done.put((index, evidence, time.perf_counter() - start))
 
 
 def collect(
@@ -154,10 +262,12 @@ def collect(
     started: dict[int, tuple[float, datetime]] = {}
     for i, task in enumerate(tasks):
         jobs.put((i, task))
-    workers = min(concurrency, len(tasks))
-    for _ in range(workers):
+    processes = _workers(tasks, ctx, store, concurrency)
+    for _ in range(min(concurrency, len(tasks))):
         jobs.put(None)
-        threading.Thread(target=_worker, args=(jobs, done, ctx, started), daemon=True, name="collect").start()
+        threading.Thread(
+            target=_worker, args=(jobs, done, ctx, started, processes), daemon=True, name="collect"
+        ).start()
     progress = None
     if _interactive():
         from rich.progress import Progress  # only a terminal pays for rich's import
@@ -181,13 +291,16 @@ def collect(
                 continue
             if index in results:  # it finished after we gave up on it: the error evidence stands
                 continue
-            results[index] = store.put(evidence)
+            # a worker process has stored its evidence already (its sha256 is set)
+            results[index] = evidence if evidence.sha256 else store.put(evidence)
             _report(progress, tasks[index], results[index], seconds)
             if progress is not None:
                 progress.advance(bar)
     finally:
         if progress is not None:
             progress.stop()
+        if processes is not None:
+            processes.close()
     return [results[i] for i in range(len(tasks))]
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+import orjson
+
 from vigil.errors import UserError
 
 PathLike = str | os.PathLike
@@ -66,7 +68,13 @@ def read_bytes(
 
 
 def parse_json(data: bytes | str, shown: PathLike) -> Any:
-    """JSON text; invalid or absurdly nested input is a UserError naming the file, never a traceback."""
+    """JSON text; invalid or absurdly nested input is a UserError naming the file, never a traceback.
+    orjson reads it (several times faster on evidence of millions of records); what orjson refuses
+    (integers over 64 bits, NaN, lone surrogates, errors) is read, or explained, by json."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(data)
     except RecursionError:

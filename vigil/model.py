@@ -62,6 +62,8 @@ class Collector:
     description: str
     func: Callable[..., Any] = field(compare=False, repr=False)
     plain: tuple[str, ...] = ()  # fields of its data that cannot hold a secret: redaction skips them
+    # it parses rather than waits (a records export): a large one runs in a worker process (vigil.collect)
+    cpu_bound: bool = False
     # optional: turns one config entry into several plain-dict sub-targets, each its own task
     # (e.g. an AWS account into account x region x service units); None: the entry is one task
     expand: Callable[[Mapping[str, Any]], list[Mapping[str, Any]]] | None = field(

@@ -114,13 +114,15 @@ def collector(
     ttl: timedelta,
     plain: Iterable[str] = (),
     expand: Callable[[Any], list[Any]] | None = None,
+    cpu_bound: bool = False,
 ) -> Callable:
     """Declare a collector: a plain function of one target (a config entry) returning evidence data.
 
     `plain` names fields of its data that cannot hold a secret (ids it assigns, file:line locations,
     parsed dates), which redaction then skips. `expand`, when given, turns one config entry into several
     sub-targets (plain, serialisable dicts), and the collector runs once per sub-target as its own task
-    in the pool."""
+    in the pool. `cpu_bound` says it parses rather than waits (a large export): when a run's exports are
+    large, such tasks run in worker processes, one per core (vigil.collect)."""
 
     def register(func: Callable) -> Callable:
         description, _ = _split_doc(func)
@@ -136,6 +138,7 @@ def collector(
                 func=func,
                 plain=tuple(plain),
                 expand=expand,
+                cpu_bound=cpu_bound,
             ),
             _origin(func),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import resource
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -51,6 +52,11 @@ class RunOptions:
     store: str | None = None
 
 
+def _peak() -> str:
+    """The process's peak memory so far, for the log line of each phase."""
+    return f" (peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB)"
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -72,7 +78,9 @@ def scan(config: Config, options: RunOptions) -> tuple[dict, list[Path]]:
         )
         clock = time.perf_counter()
         evidence = collect(tasks, ctx, store, config.concurrency, config.task_timeout)
-        log.info("collected %d evidence documents in %.1f s", len(evidence), time.perf_counter() - clock)
+        log.info(
+            "collected %d evidence documents in %.1f s%s", len(evidence), time.perf_counter() - clock, _peak()
+        )
         run_id = uuid.uuid4().hex
         kept = store.write_baseline(resolved_document(baseline), stage=True)
         index = store.write_index(
@@ -171,7 +179,9 @@ def _finish(
 ) -> tuple[dict, list[Path]]:
     clock = time.perf_counter()
     evaluation = evaluate(baseline, evidence, as_of, options.only)
-    log.info("judged: %d findings in %.1f s", len(evaluation.findings), time.perf_counter() - clock)
+    log.info(
+        "judged: %d findings in %.1f s%s", len(evaluation.findings), time.perf_counter() - clock, _peak()
+    )
     if isinstance(evidence, list):
         evidence.clear()  # the evidence data is judged: its memory goes back before the reports are written
     known = {c.id for c in registry.checks} | set(evaluation.checks)
@@ -212,7 +222,7 @@ def _finish(
     clock = time.perf_counter()
     written = write_reports(results, out_dir, options.formats, previous)
     outdir.commit([*staged_files, *written])
-    log.info("reports written in %.1f s", time.perf_counter() - clock)
+    log.info("reports written in %.1f s%s", time.perf_counter() - clock, _peak())
     if history is not None:
         # after the reports are committed: if the store fails, the run's reports are still there
         clock = time.perf_counter()
@@ -220,7 +230,7 @@ def _finish(
             # the store keeps failing findings only: passing ones are not even made into documents
             failing = FindingDocs([f for f in findings if f.status in FAILING])
             record_run(history, {**results, "findings": failing})
-            log.info("recorded in the history store in %.1f s", time.perf_counter() - clock)
+            log.info("recorded in the history store in %.1f s%s", time.perf_counter() - clock, _peak())
         except (UserError, SQLAlchemyError) as exc:
             raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
     return results, written

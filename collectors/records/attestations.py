@@ -17,6 +17,7 @@ from .parsing import Options, parse_date
     name="records.attestations",
     kind="records.attestations",
     source="attestations",
+    cpu_bound=True,
     ttl=timedelta(days=1),
     plain=("where", "attested_at", "expires", "sha256"),
 )

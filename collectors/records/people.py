@@ -71,6 +71,7 @@ ACCESS_REVIEWS = RecordType(
     name="records.personnel",
     kind="records.personnel",
     source="personnel",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "personal_data_access"),
 )
@@ -83,6 +84,7 @@ def personnel(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.training",
     kind="records.training",
     source="training",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "completed_at"),
 )
@@ -95,6 +97,7 @@ def training(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.background_checks",
     kind="records.background_checks",
     source="background_checks",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "completed_at", "status"),
 )
@@ -107,6 +110,7 @@ def background_checks(target: Mapping[str, Any], ctx: CollectContext) -> Collect
     name="records.access_list",
     kind="records.access_list",
     source="access_list",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "granted_at", "revoked_at"),
 )
@@ -119,6 +123,7 @@ def access_list(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.access_reviews",
     kind="records.access_reviews",
     source="access_reviews",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "reviewed_at", "decision", "removed_at"),
 )

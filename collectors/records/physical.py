@@ -35,6 +35,7 @@ DC_AUTHORISED = RecordType(
     name="records.badge_logs",
     kind="records.badge_logs",
     source="badge_logs",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "at", "result"),
 )
@@ -47,6 +48,7 @@ def badge_logs(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.dc_authorised",
     kind="records.dc_authorised",
     source="dc_authorised",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "valid_from", "valid_until"),
 )

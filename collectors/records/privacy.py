@@ -69,6 +69,7 @@ VENDOR_AGREEMENTS = RecordType(
     name="records.dsr_tickets",
     kind="records.dsr_tickets",
     source="dsr_tickets",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "received_at", "answered_at", "progress_notified_at"),
 )
@@ -81,6 +82,7 @@ def dsr_tickets(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.data_inventory",
     kind="records.data_inventory",
     source="data_inventory",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "trigger_at", "deleted_at"),
 )
@@ -94,6 +96,7 @@ def data_inventory(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.marketing",
     kind="records.marketing",
     source="marketing",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "event", "at"),
 )
@@ -106,6 +109,7 @@ def marketing(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.vendor_agreements",
     kind="records.vendor_agreements",
     source="vendor_agreements",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "signed_at", "expires_at", "data_since"),
 )

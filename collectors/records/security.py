@@ -49,6 +49,7 @@ INCIDENTS = RecordType(
     name="records.pentests",
     kind="records.pentests",
     source="pentests",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "performed_at", "severity", "status", "closed_at", "waived_until"),
 )
@@ -61,6 +62,7 @@ def pentests(target: Mapping[str, Any], ctx: CollectContext) -> Collected:
     name="records.incidents",
     kind="records.incidents",
     source="incidents",
+    cpu_bound=True,
     ttl=timedelta(days=7),
     plain=("where", "detected_at", "users_notified_at"),
 )
