@@ -29,6 +29,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/evaluate_evidence.py
+	$(BIN)/python bench/evaluate_evidence.py --records 1000000
 	$(BIN)/python bench/render_reports.py
 	$(BIN)/python bench/large_roster.py
 	$(BIN)/python bench/access_logs.py
