@@ -77,12 +77,14 @@ def synthetic(n_records: int, now: datetime, seed: int = 7) -> list[Evidence]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, help="write into this folder and keep it")
     args = parser.parse_args()
     target_s, target_mb = (5, 500) if args.records <= 100_000 else (20, 1024)
     now = datetime.now(UTC)
     registry.load_plugins()
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
+        out = args.keep or Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
         store = EvidenceStore(out / "evidence")
         generated = synthetic(args.records, now)
         # what collection adds to every record: redaction, with the fields each collector declares plain

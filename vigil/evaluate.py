@@ -235,21 +235,28 @@ class Citations:
                 return fallback, ()
             spot = cited.get("where")
             return one, ((spot,) if type(spot) is str and spot else ())
-        items = cited if isinstance(cited, tuple | list) else (cited,)
-        ids: dict[tuple[str], None] = {}
-        where: dict[str, None] = {}
+        items = cited if type(cited) is tuple or isinstance(cited, tuple | list) else (cited,)
+        first = mixed = None
+        where: list[str] = []
         for item in items:
             one = origin.get(id(item))
             if one is None:
                 return fallback, ()
-            ids[one] = None
+            if first is None:
+                first = one
+            elif one is not first:  # records of several documents: each document once, in order
+                if mixed is None:
+                    mixed = {first[0]: None}
+                mixed[one[0]] = None
             if type(item) is dict or isinstance(item, Mapping):
                 spot = item.get("where")
                 if type(spot) is str and spot:
-                    where[spot] = None
-        if len(ids) == 1:
-            return next(iter(ids)), tuple(where)
-        return tuple(one[0] for one in ids), tuple(where)
+                    where.append(spot)
+        if first is None:
+            return fallback, ()
+        if len(where) > 2 or (len(where) == 2 and where[0] == where[1]):
+            where = list(dict.fromkeys(where))
+        return (first if mixed is None else tuple(mixed)), tuple(where)
 
 
 def _finding(

@@ -107,7 +107,10 @@ def reevaluate(evidence_dir: Path, options: RunOptions, as_of: datetime | None) 
     """Judge stored evidence again, offline: nothing is collected."""
     registry.load_plugins()
     store = EvidenceStore(evidence_dir)
-    evidence = store.load()
+    clock = time.perf_counter()
+    with no_cycle_collection():  # a million records loaded, none in a cycle
+        evidence = store.load()
+    log.info("loaded %d evidence documents in %.1f s%s", len(evidence), time.perf_counter() - clock, _peak())
     # judged as the scan judged it: the baseline kept beside the evidence, its config and target_label
     # (evidence from before vigil kept its baseline names it instead)
     kept = store.kept_baseline()

@@ -20,6 +20,9 @@ def unique(
 ) -> tuple[dict[str, Mapping], list[Outcome]]:
     """Items by key; an id that appears more than once is an error (the rows may disagree), not judged."""
     items = list(items)
+    by_key = {i[key]: i for i in items}
+    if len(by_key) == len(items):  # no id twice: the common case, in one pass
+        return by_key, []
     counts = Counter(i[key] for i in items)
     rows: dict[str, list[Mapping]] = {k: [] for k, n in counts.items() if n > 1}
     for i in items:
