@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -154,7 +156,8 @@ class Workers:
             try:
                 proc.stdin.write(line + b"\n")
                 proc.stdin.flush()
-                reply = proc.stdout.readline()
+                size = proc.stdout.read(8)
+                reply = proc.stdout.read(struct.unpack(">Q", size)[0]) if len(size) == 8 else b""
             except OSError:
                 reply = b""
             if not reply:
@@ -162,14 +165,11 @@ class Workers:
                 return None
             with self._lock:
                 self._idle.append(proc)
-        answer = orjson.loads(reply)
-        if "sha256" not in answer:
+        answer = pickle.loads(reply)  # noqa: S301 - from the worker this run started, over its own pipe
+        if "evidence" not in answer:
             log.debug("worker could not collect %s: %s", task.label, answer.get("failed"))
             return None
-        try:
-            return self._store.read(answer["sha256"])
-        except UserError:
-            return None
+        return answer["evidence"]
 
     def _take(self) -> subprocess.Popen:
         with self._lock:

@@ -4,17 +4,21 @@ Collection runs in threads, which suits collectors that wait on the network; a c
 a large export holds the interpreter the whole time, so twenty exports in threads use one core. Such a
 task is handed to a worker process instead (`python -m vigil.collect_worker`), which runs the
 collector, redacts its data and writes the evidence document into the run's store exactly as the run
-would; the run then reads that document back, as `vigil evaluate` would. The findings are the same
-either way: the evidence is the same bytes.
+would, and hands the evidence back. The findings are the same either way: the evidence is the same
+bytes.
 
-Protocol, one JSON document per line: the run writes a task ({"collector", "target", "base_dir",
-"max_file_bytes", "evidence_dir", "now"}), the worker answers {"sha256": ...} or {"failed": message}
-when the worker itself could not do its part (the collector's own failures are error evidence, as in
-a thread). A worker serves tasks until its stdin closes.
+Protocol: the run writes a task as one JSON line ({"collector", "target", "base_dir",
+"max_file_bytes", "evidence_dir", "now"}); the worker answers with an 8-byte big-endian length and a
+pickle of {"evidence": the stored Evidence} or {"failed": message} when the worker itself could not do
+its part (the collector's own failures are error evidence, as in a thread). A pickle keeps the records'
+shared values shared (a million rows say "active" with one string), which a JSON copy would not. Only
+the run that started the worker reads it. A worker serves tasks until its stdin closes.
 """
 
 from __future__ import annotations
 
+import pickle
+import struct
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -41,11 +45,12 @@ def main() -> int:
                 evidence_dir=Path(job["evidence_dir"]),
             )
             task = Task(registry.collectors.get(job["collector"]), job["target"])
-            evidence = EvidenceStore(Path(job["evidence_dir"])).put(run_task(task, ctx))
-            answer = {"sha256": evidence.sha256}
+            answer = {"evidence": EvidenceStore(Path(job["evidence_dir"])).put(run_task(task, ctx))}
+            blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # the run falls back to collecting this task itself
-            answer = {"failed": f"{type(exc).__name__}: {exc}"}
-        out.write(orjson.dumps(answer) + b"\n")
+            blob = pickle.dumps({"failed": f"{type(exc).__name__}: {exc}"})
+        out.write(struct.pack(">Q", len(blob)))
+        out.write(blob)
         out.flush()
     return 0
 

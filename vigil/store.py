@@ -161,15 +161,6 @@ class EvidenceStore:
             raise UserError(f"{index_path}: entries: not a vigil evidence index (no list of entries)")
         return index
 
-    def read(self, sha256: str) -> Evidence:
-        """One document of this store by its id, verified (a worker process wrote it: vigil.collect)."""
-        if not SHA256.match(sha256):
-            raise UserError(f"{sha256[:80]!r} is not a sha256")
-        body = read_bytes(inside(self.root, object_path(sha256)), object_path(sha256), follow=False)
-        if hashlib.sha256(body).hexdigest() != sha256:
-            raise UserError(f"evidence {sha256}.json does not match its sha256: altered")
-        return from_document(parse_json(body, object_path(sha256)), sha256)
-
     def load(self) -> list[Evidence]:
         """Every indexed document, verified: a missing or altered one comes back as error evidence."""
         index_path = self.root / INDEX
