@@ -132,9 +132,10 @@ class Helper:
             self.finish()  # it stopped: finish() says why
             raise UserError("the report helper stopped early") from None
 
-    def send(self, findings: list[dict]) -> None:
-        if findings:
-            self._send(jsonfast.dumps(findings))
+    def send(self, batch: bytes) -> None:
+        """A batch of findings encoded as one JSON list."""
+        if batch != b"[]":
+            self._send(batch)
 
     def finish(self) -> None:
         """Tell the helper the findings are all sent, wait for its reports; a failure is raised."""
@@ -157,6 +158,13 @@ class Helper:
         self._errors.close()
 
 
+def _send(batch: list[dict], helper: Helper, encoded: Any) -> None:
+    data = jsonfast.dumps(batch)
+    helper.send(data)
+    if encoded is not None:
+        encoded.add_encoded(data)
+
+
 def render_all(
     results: dict,
     formats: Iterable[str],
@@ -177,10 +185,13 @@ def render_all(
     try:
         if len(helped) > 0 and len(helped) < len(formats):  # alone, a format gains nothing from a helper
             helper = Helper(helped, head, [staged(paths[f]) for f in helped], ctx)
+        encoded = None  # results.json's sink, given the batches encoded once for it and the helper
         for fmt in formats:
             if helper is None or fmt not in helped:
                 sinks.append(_open(fmt, head, staged(paths[fmt]), ctx))
-        adds = [s.add for s in sinks]
+                if helper is not None and hasattr(sinks[-1], "add_encoded"):
+                    encoded = sinks[-1]
+        adds = [s.add for s in sinks if s is not encoded]
         if helper is None:
             for finding in findings:
                 for add in adds:
@@ -192,9 +203,9 @@ def render_all(
                     add(finding)
                 batch.append(finding)
                 if len(batch) >= BATCH:
-                    helper.send(batch)
+                    _send(batch, helper, encoded)
                     batch = []
-            helper.send(batch)
+            _send(batch, helper, encoded)
         for sink in sinks:
             sink.close()
         if helper is not None:

@@ -28,6 +28,8 @@ STATUS_LABEL = {
     "not_applicable": "N/A",
 }
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+STATUS_INDEX = {s: i for i, s in enumerate(STATUS_ORDER)}
+SEVERITY_INDEX = {s: i for i, s in enumerate(SEVERITY_ORDER)}
 DOMAINS = ("technical", "administrative", "physical")
 FRAMEWORK_NAMES = {
     "soc2": "SOC 2",
@@ -164,6 +166,7 @@ class FindingsTable:
         self.rows: list[list] = []
         self.fingerprints: dict[int, str] = {}  # row -> fingerprint, for open findings ("what changed")
         self._shared: dict[tuple, tuple] = {}
+        self._refs: dict[tuple, tuple] = {}
 
     def _share(self, items: tuple) -> tuple:
         return self._shared.setdefault(items, items)
@@ -182,20 +185,28 @@ class FindingsTable:
         if check is None:
             check = self.check_index[f["check_id"]] = len(self.check_ids)
             self.check_ids.append(f["check_id"])
-        if f["status"] in comparing.FAILING:
+        status = f["status"]
+        if status in comparing.FAILING:
             self.fingerprints[len(self.rows)] = f["fingerprint"]
+        # a finding's controls and evidence as row numbers, made once per distinct pair (a few per check)
+        key = (*f["control_ids"], None, *f["evidence"])
+        refs = self._refs.get(key)
+        if refs is None:
+            controls = tuple(self.control_index[c] for c in f["control_ids"] if c in self.control_index)
+            evidence = tuple(self.evidence_index[e] for e in f["evidence"] if e in self.evidence_index)
+            refs = (self._share(controls), self._share(evidence))
+            if len(self._refs) < 100_000:
+                self._refs[key] = refs
         loc = f.get("location")
-        controls = tuple(self.control_index[c] for c in f.get("control_ids", ()) if c in self.control_index)
-        evidence = tuple(self.evidence_index[e] for e in f.get("evidence", ()) if e in self.evidence_index)
         self.rows.append([
             check,
-            self._share(controls),
-            STATUS_ORDER.index(f["status"]),
-            SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 4,
+            refs[0],
+            STATUS_INDEX[status],
+            SEVERITY_INDEX.get(f["severity"], 4),
             f["resource"],
             f["message"],
-            self._share(evidence),
-            _location(loc) or "; ".join(f.get("where") or ()) or None,
+            refs[1],
+            (_location(loc) if loc else None) or "; ".join(f.get("where") or ()) or None,
             wi,
             0,
         ])  # fmt: skip
@@ -245,17 +256,37 @@ class FindingsTable:
 
 
 class ControlCounts:
-    """Findings per control and per (control, check), by status ("waived" for waived failures)."""
+    """Findings per control and per (control, check), by status ("waived" for waived failures). Each
+    finding adds one to a flat tally by (check, status, controls); the per-control counts are made from
+    the few distinct keys when first read."""
 
     def __init__(self) -> None:
-        self.per_control: dict[str, Counter] = defaultdict(Counter)
-        self.per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        self._tally: dict[tuple, int] = {}
+        self._counts: tuple[dict, dict] | None = None
 
     def add(self, f: dict) -> None:
-        key = "waived" if f.get("waiver") and f["status"] == "fail" else f["status"]
-        for cid in f.get("control_ids", ()):
-            self.per_control[cid][key] += 1
-            self.per_check[(cid, f["check_id"])][key] += 1
+        status = f["status"]
+        key = (f["check_id"], "waived" if status == "fail" and f.get("waiver") else status, *f["control_ids"])
+        self._tally[key] = self._tally.get(key, 0) + 1
+
+    def _made(self) -> tuple[dict, dict]:
+        if self._counts is None:
+            per_control: dict[str, Counter] = defaultdict(Counter)
+            per_check: dict[tuple[str, str], Counter] = defaultdict(Counter)
+            for (check, status, *controls), n in self._tally.items():
+                for cid in controls:
+                    per_control[cid][status] += n
+                    per_check[(cid, check)][status] += n
+            self._counts = per_control, per_check
+        return self._counts
+
+    @property
+    def per_control(self) -> dict[str, Counter]:
+        return self._made()[0]
+
+    @property
+    def per_check(self) -> dict[tuple[str, str], Counter]:
+        return self._made()[1]
 
 
 def _controls_view(results: dict, counted: ControlCounts) -> list[dict]:

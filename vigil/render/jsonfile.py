@@ -31,10 +31,17 @@ class JsonSink:
     def _flush(self) -> None:
         if not self._pending:
             return
-        data = jsonfast.dumps(self._pending)[1:-1]  # the list's items, without its brackets
+        self.add_encoded(jsonfast.dumps(self._pending))
+        self._pending.clear()
+
+    def add_encoded(self, batch: bytes) -> None:
+        """A batch of findings already encoded as a JSON list (vigil.render encodes a batch once for this
+        file and the report helper)."""
+        if batch == b"[]":
+            return
+        data = batch[1:-1]  # the list's items, without its brackets
         self._fh.write(data if self._first else b"," + data)
         self._first = False
-        self._pending.clear()
 
     def close(self) -> None:
         self._flush()
