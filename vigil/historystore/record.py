@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import (
     JSON,
@@ -300,8 +301,18 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict]) -> None:
     if dialect not in ("postgresql", "sqlite") or (dialect == "postgresql" and len(rows) < COPY_FROM):
         conn.execute(insert(table), rows)
         return
-    convert = list(zip(columns, [_converter(table.c[c].type, dialect) for c in columns], strict=True))
-    values = (tuple(f(row[c]) if f and row[c] is not None else row[c] for c, f in convert) for row in rows)
+    getter = itemgetter(*columns)
+    convert = [(i, f) for i, c in enumerate(columns) if (f := _converter(table.c[c].type, dialect))]
+
+    def converted(row: dict) -> tuple:
+        value = getter(row)
+        value = [value] if len(columns) == 1 else list(value)
+        for i, f in convert:
+            if value[i] is not None:
+                value[i] = f(value[i])
+        return tuple(value)
+
+    values = map(converted, rows)
     if dialect == "postgresql":
         cursor = conn.connection.driver_connection.cursor()
         with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
