@@ -50,3 +50,53 @@ def test_a_failing_format_leaves_no_staged_file(tmp_path, monkeypatch):
     else:
         raise AssertionError("the error was swallowed")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_report_helper_writes_junit_and_csv_byte_for_byte_as_the_run_would(tmp_path, monkeypatch):
+    import subprocess
+
+    import vigil.render as render_module
+
+    results = make_results(n_findings=9000, with_history=True)  # several batches to the helper
+    monkeypatch.setattr(render_module, "BATCH", 1000)
+    alone, helped = tmp_path / "alone", tmp_path / "helped"
+    alone.mkdir()
+    helped.mkdir()
+    for fmt in FORMATS:
+        render(results, fmt, alone, RenderContext())
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(args[0])
+        return real_popen(*args, **kwargs)
+
+    monkeypatch.setattr(render_module, "HELPER_FROM", 1)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    written = render_all(dict(results, findings=Once(results["findings"])), list(FORMATS), helped)
+    assert [cmd[-1] for cmd in started] == ["vigil.render.helper"]
+    for path in written:
+        assert path.read_bytes() == (alone / path.name).read_bytes(), path.name
+    assert not [p for p in helped.iterdir() if p.name.startswith(".staged")]
+
+
+def test_a_helper_that_fails_fails_the_run_naming_its_files_and_leaves_nothing_staged(tmp_path, monkeypatch):
+    import pytest
+
+    import vigil.render as render_module
+    from vigil.errors import UserError
+
+    out, blocker = tmp_path / "out", tmp_path / "a-file"
+    out.mkdir()
+    blocker.write_text("not a folder", encoding="utf-8")
+
+    def staged(path):  # the helper's files are to go under a regular file: it cannot write them
+        return (
+            blocker / path.name if path.suffix in (".xml", ".csv") else path.parent / f".staged-{path.name}"
+        )
+
+    monkeypatch.setattr(render_module, "HELPER_FROM", 1)
+    monkeypatch.setattr(render_module, "staged", staged)
+    with pytest.raises(UserError, match=r"could not write junit\.xml, findings\.csv: \w+Error"):
+        render_all(make_results(n_findings=500), list(FORMATS), out)
+    assert list(out.iterdir()) == []
