@@ -154,6 +154,7 @@ def no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+@no_cycle_collection()
 def finish(
     evidence: Iterable[Evidence],
     options: RunOptions,
@@ -166,20 +167,6 @@ def finish(
     staged_files: Sequence[Path] = (),
 ) -> tuple[dict, list[Path]]:
     """Judge, score and write the reports; the caller holds the output folder's lock."""
-    with no_cycle_collection():
-        return _finish(evidence, options, baseline, run_id, started, as_of, evidence_dir, staged_files)
-
-
-def _finish(
-    evidence: Iterable[Evidence],
-    options: RunOptions,
-    baseline: Baseline,
-    run_id: str,
-    started: datetime,
-    as_of: datetime,
-    evidence_dir: Path,
-    staged_files: Sequence[Path],
-) -> tuple[dict, list[Path]]:
     clock = time.perf_counter()
     evaluation = evaluate(baseline, evidence, as_of, options.only)
     log.info(
