@@ -236,7 +236,12 @@ def _worker(
         index, task = item
         started[index] = (time.monotonic(), ctx.now())
         start = time.perf_counter()
-        evidence = workers.run(task, ctx) if workers is not None and task.collector.cpu_bound else None
+        evidence = None
+        if workers is not None and task.collector.cpu_bound:
+            try:
+                evidence = workers.run(task, ctx)
+            except Exception as exc:  # a worker that answers nonsense: collect the task here instead
+                log.debug("worker failed on %s: %s", task.label, exc)
         if evidence is None:
             evidence = run_task(task, ctx)
         done.put((index, evidence, time.perf_counter() - start))
