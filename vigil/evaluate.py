@@ -17,6 +17,7 @@ from vigil.errors import UserError
 from vigil.model import Check, Control, Evidence, Finding, Outcome
 
 MANUAL_PREFIX = "manual."
+SHARED_MESSAGES = 1 << 16  # distinct messages kept shared per check; any beyond are kept as they are
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,9 +342,17 @@ def _run(
     # the loop every finding of a run goes through: names looked up once, Finding made in place
     cite, append = citations.cite, findings.append
     check_id, controls, severity = eff.id, eff.controls, eff.severity
+    # one string per distinct message: a check's messages repeat ("trained 2026-01-15, 320 days ago")
+    # across hundreds of thousands of findings, and every report keeps them
+    messages: dict[str, str] = {}
     try:
         for outcome in eff.check.func(MappingProxyType(view), params):
             evidence, where = (refs, ()) if outcome.cite is None else cite(outcome.cite, refs)
+            message = messages.get(outcome.message)
+            if message is None:
+                message = outcome.message
+                if len(messages) < SHARED_MESSAGES:
+                    messages[message] = message
             append(
                 Finding(
                     check_id,
@@ -351,7 +360,7 @@ def _run(
                     outcome.status,
                     severity,
                     outcome.resource,
-                    outcome.message,
+                    message,
                     evidence,
                     outcome.location,
                     None,
