@@ -174,3 +174,18 @@ def test_an_evidence_object_replaced_by_a_symlink_is_not_followed(tmp_path):
     (store_dir / INDEX).write_text(json.dumps({"entries": [entry]}))
     [ev] = EvidenceStore(store_dir).load()
     assert ev.status == "error" and "symbolic link" in ev.error
+
+
+def test_loaded_records_share_their_repeated_values_and_keep_them_equal():
+    from vigil.store import share_repeated
+
+    records = [
+        {"id": f"e{i}", "status": "active" if i % 3 else "left", "done": f"2026-01-{1 + i % 28:02d}", "n": i}
+        for i in range(3000)
+    ]
+    loaded = json.loads(json.dumps(records))  # a JSON parser gives every record its own strings
+    assert loaded[1]["status"] is not loaded[2]["status"]
+    shared = share_repeated(loaded)
+    assert shared == records
+    assert shared[1]["status"] is shared[2]["status"] and shared[0]["done"] is shared[28]["done"]
+    assert len({id(r["id"]) for r in shared}) == 3000  # ids are unique: left alone
