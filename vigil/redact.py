@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
@@ -259,7 +259,7 @@ def redact(data: Any, plain: Collection[str] = ()) -> tuple[Any, int]:
     """Data with secrets masked, and how many were masked. The input is never changed: what holds a
     secret is copied, what does not is returned as it is. `plain` names fields (at any depth) whose
     values a collector vouches cannot hold a secret (ids it assigns, locations, parsed fields)."""
-    return _redact(data, frozenset(plain), redact_text)
+    return _redact(data, frozenset(plain))
 
 
 _QUIET: dict[tuple, bool] = {}  # a record's keys -> none of them can name a secret (cached per shape)
@@ -293,12 +293,12 @@ def _clean_record(data: dict, plain: frozenset[str]) -> bool:
     return not texts or not _any_marks(texts)
 
 
-def _redact(data: Any, plain: frozenset[str], text: Callable[[str], tuple[str, int]]) -> tuple[Any, int]:
+def _redact(data: Any, plain: frozenset[str]) -> tuple[Any, int]:
     kind = type(data)
     if kind is str:
-        return (data, 0) if _is_date(data) else text(data)
+        return (data, 0) if _is_date(data) else redact_text(data)
     if kind is dict:
-        if text is redact_text and _clean_record(data, plain):
+        if _clean_record(data, plain):
             return data, 0
         out, total = None, 0
         for name_field in _NAME_FIELDS if not _VALUE_FIELDS.isdisjoint(data) else ():
@@ -329,7 +329,7 @@ def _redact(data: Any, plain: frozenset[str], text: Callable[[str], tuple[str, i
             elif vtype is str and _is_date(value):
                 continue
             else:
-                new, n = _redact(value, plain, text)
+                new, n = _redact(value, plain)
             if n:
                 if out is None:
                     out = dict(data)
@@ -339,7 +339,7 @@ def _redact(data: Any, plain: frozenset[str], text: Callable[[str], tuple[str, i
     if kind is list or kind is tuple:
         out_list, total = None, 0
         for i, item in enumerate(data):
-            new, n = _redact(item, plain, text)
+            new, n = _redact(item, plain)
             if n:
                 if out_list is None:
                     out_list = list(data)
@@ -350,6 +350,6 @@ def _redact(data: Any, plain: frozenset[str], text: Callable[[str], tuple[str, i
         return out_list, total
     if isinstance(data, dict | list | tuple | str):  # subclasses: same rules, slower path
         if isinstance(data, str):
-            return text(str(data))
-        return _redact(dict(data) if isinstance(data, dict) else list(data), plain, text)
+            return redact_text(str(data))
+        return _redact(dict(data) if isinstance(data, dict) else list(data), plain)
     return data, 0

@@ -158,7 +158,7 @@ class Helper:
         self._errors.close()
 
 
-def _send(batch: list[dict], helper: Helper, encoded: Any) -> None:
+def _send_batch(batch: list[dict], helper: Helper, encoded: Any) -> None:
     data = jsonfast.dumps(batch)
     helper.send(data)
     if encoded is not None:
@@ -203,9 +203,9 @@ def render_all(
                     add(finding)
                 batch.append(finding)
                 if len(batch) >= BATCH:
-                    _send(batch, helper, encoded)
+                    _send_batch(batch, helper, encoded)
                     batch = []
-            _send(batch, helper, encoded)
+            _send_batch(batch, helper, encoded)
         for sink in sinks:
             sink.close()
         if helper is not None:
