@@ -476,3 +476,78 @@ def test_an_attested_outcome_becomes_an_attested_finding(tmp_path):
     result = evaluate(load_baseline(_write(tmp_path, OPTIONAL)), [roster(), attested], AS_OF)
     [finding] = [f for f in result.findings if f.check_id == "records.incidents.security_plan"]
     assert finding.status == "pass" and finding.attestation["attester"] == "CISO"
+
+
+def _many_people(n: int) -> list[dict]:
+    return [
+        {"id": f"e{i:05d}", "name": f"P {i}", "status": "terminated" if i % 3 else "active",
+         "personal_data_access": True}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_findings_handed_on_in_batches_are_the_evaluation_in_order(baseline, monkeypatch):
+    """A run's reports take the findings a chunk at a time (Judgment.batches): the chunks, joined, are
+    exactly what evaluate() gives, and a check longer than a chunk goes on where it stopped."""
+    import vigil.evaluate as evaluate_module
+
+    monkeypatch.setattr(evaluate_module, "CHUNK", 7)
+    evidence = [roster(data=_many_people(50)), training()]
+    batches = list(evaluate_module.Judgment(baseline, evidence, AS_OF).batches())
+    assert all(0 < len(batch) <= 7 for batch in batches)
+    joined = [f for batch in batches for f in batch]
+    whole = evaluate(baseline, evidence, AS_OF).findings
+    assert joined == list(whole)
+    access = [f for f in joined if f.check_id == "records.personnel.access_only_active"]
+    assert [f.resource for f in access] == [f"person:e{i:05d}" for i in range(50)]
+    assert len(batches) > 50 // 7  # the access check alone filled several chunks
+
+
+def test_a_check_that_raises_after_a_full_chunk_keeps_what_it_judged_and_adds_the_error(
+    tmp_path, monkeypatch
+):
+    import vigil.evaluate as evaluate_module
+    from vigil.model import ok
+    from vigil.registry import check
+
+    monkeypatch.setattr(evaluate_module, "CHUNK", 4)
+    monkeypatch.setattr(registry.checks, "_items", dict(registry.checks._items))
+    monkeypatch.setattr(registry.checks, "_origin", dict(registry.checks._origin))
+
+    @check(
+        id="test.chunk.breaks_late",
+        title="Breaks after ten people",
+        severity="low",
+        domain="administrative",
+        needs=["records.personnel"],
+    )
+    def breaks_late(evidence, params):
+        """Judges ten people, then fails on the eleventh."""
+        for n, person in enumerate(evidence["records.personnel"]):
+            if n == 10:
+                raise ValueError("eleventh")
+            yield ok(f"person:{person['id']}", "seen", cite=person)
+
+    text = BASELINE.replace(
+        "checks: [records.personnel.access_only_active]", "checks: [test.chunk.breaks_late]"
+    )
+    result = evaluate(
+        load_baseline(_write(tmp_path, text)), [roster(data=_many_people(30)), training()], AS_OF
+    )
+    mine = [f for f in result.findings if f.check_id == "test.chunk.breaks_late"]
+    assert [f.status for f in mine] == ["pass"] * 10 + ["error"]
+    assert mine[-1].message == "check raised ValueError('eleventh')"
+
+
+def test_a_check_with_only_unreadable_rows_is_still_not_applicable_beside_them(baseline, monkeypatch):
+    import vigil.evaluate as evaluate_module
+
+    monkeypatch.setattr(evaluate_module, "CHUNK", 1)
+    problem = {"where": "hr/roster.csv:4", "message": "row 4: not UTF-8", "resource": "row:abc"}
+    people = [{"id": "e1004", "name": "Dana Costa", "status": "active", "personal_data_access": False}]
+    result = evaluate(baseline, [roster(data=people, problems=(problem,)), training()], AS_OF)
+    access = _by(result.findings, "records.personnel.access_only_active")
+    assert access == {
+        "row:abc": ("error", "row 4: not UTF-8"),
+        "evidence:records.personnel": ("not_applicable", "the evidence holds nothing this check applies to"),
+    }

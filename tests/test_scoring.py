@@ -204,3 +204,49 @@ def test_gate_levels(fail_on, blocking):
 def test_manual_findings_never_block():
     manual = [_finding(f"manual.pp_{n}", "manual", "critical", f"control:PP-{n}") for n in range(5)]
     assert gate(manual, "info") == {"fail_on": "info", "passed": True, "blocking": 0, "manual": 5}
+
+
+def test_a_tally_counted_batch_by_batch_gives_the_counts_of_the_whole_run():
+    """The run counts its findings as they are judged (Tally): in any batches, the same statuses,
+    open severities, waived count and gate as counting the whole list at once."""
+    import random
+    from collections import Counter
+
+    from vigil.scoring import Tally
+
+    rng = random.Random(4)
+    waiver = Waiver("W-1", "check", "c1", None, "accepted", "own", "appr", None)
+    findings = [
+        _finding(
+            rng.choice(["c1", "c2", "c3"]),
+            rng.choice(["pass", "fail", "error", "manual", "not_applicable"]),
+            rng.choice(["critical", "high", "medium", "low", "info"]),
+            resource=f"r{i}",
+        )
+        for i in range(500)
+    ]
+    findings = [
+        replace(f, waiver=waiver) if f.check_id == "c1" and f.status == "fail" else f for f in findings
+    ]
+    tally = Tally()
+    for start in range(0, 500, 37):
+        tally.add(findings[start : start + 37])
+    assert tally.total == 500
+    assert tally.by_status() == dict(Counter(f.status for f in findings))
+    open_ = [f for f in findings if f.status in ("fail", "error") and f.waiver is None]
+    assert tally.open_by_severity() == dict(Counter(f.severity for f in open_))
+    assert tally.waived() == sum(1 for f in findings if f.waiver is not None) > 0
+    assert tally.check_statuses() == check_statuses(findings)
+    assert tally.check_statuses()["c1"] == "error"  # its fails are all waived: an error is the worst left
+    for fail_on in ("critical", "medium", "info", "none"):
+        blocking = sum(1 for f in open_ if fail_on != "none" and _rank(f.severity) >= _rank(fail_on))
+        assert tally.gate(fail_on) == {
+            "fail_on": fail_on,
+            "passed": blocking == 0,
+            "blocking": blocking,
+            "manual": sum(1 for f in findings if f.status == "manual"),
+        }
+
+
+def _rank(severity: str) -> int:
+    return ["info", "low", "medium", "high", "critical"].index(severity)

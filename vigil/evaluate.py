@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
@@ -171,18 +171,55 @@ def evaluate(
     only: Iterable[str] | None = None,
 ) -> Evaluation:
     """Pure: the same baseline, evidence and time always give the same findings."""
-    controls, checks = effective_checks(baseline, only)
-    judged = judge_freshness(evidence, as_of)
-    by_kind: dict[str, list[Evidence]] = defaultdict(list)
-    for ev in judged:
-        by_kind[ev.kind].append(ev)
-    findings: list[Finding] = []
-    citations = Citations(judged)
-    for eff in checks.values():
-        findings.extend(_run(eff, by_kind, as_of, citations))
-    # what results and reports need of the evidence is its metadata: its data is let go with the view
-    described = tuple(replace(ev, data=None) for ev in judged)
-    return Evaluation(controls, checks, tuple(findings), described, MappingProxyType(citations.sets))
+    judgment = Judgment(baseline, evidence, as_of, only)
+    findings = [f for batch in judgment.batches() for f in batch]
+    return Evaluation(
+        judgment.controls,
+        judgment.checks,
+        tuple(findings),
+        judgment.evidence,
+        MappingProxyType(judgment.evidence_sets),
+    )
+
+
+CHUNK = 4096  # findings handed on at once by Judgment.batches
+
+
+class Judgment:
+    """An evaluation handed on as it is made: `batches()` yields the findings a few thousand at a time,
+    check after check, so that a run of millions of findings never holds them all (vigil.runner writes
+    each batch to the reports and lets it go). What reports need before the first finding (controls,
+    checks, the evidence's metadata) is known when it is made; `evidence_sets` fills in as checks cite
+    whole sets, and is complete once the batches are."""
+
+    def __init__(
+        self,
+        baseline: Baseline,
+        evidence: Iterable[Evidence],
+        as_of: datetime,
+        only: Iterable[str] | None = None,
+    ) -> None:
+        self.controls, self.checks = effective_checks(baseline, only)
+        judged = judge_freshness(evidence, as_of)
+        self._as_of = as_of
+        self._by_kind: dict[str, list[Evidence]] | None = defaultdict(list)
+        for ev in judged:
+            self._by_kind[ev.kind].append(ev)
+        self._citations: Citations | None = Citations(judged)
+        self.evidence_sets: dict[str, tuple[str, ...]] = self._citations.sets
+        # what results and reports need of the evidence is its metadata: its data goes with the batches
+        self.evidence = tuple(replace(ev, data=None) for ev in judged)
+
+    def batches(self) -> Iterator[list[Finding]]:
+        """Every finding, in check order, CHUNK at a time; once only: the evidence data is let go after."""
+        if self._by_kind is None or self._citations is None:
+            raise RuntimeError("a judgment's findings are handed on once")
+        by_kind, citations = self._by_kind, self._citations
+        try:
+            for eff in self.checks.values():
+                yield from _run(eff, by_kind, self._as_of, citations)
+        finally:
+            self._by_kind = self._citations = None
 
 
 def set_id(documents: Iterable[str]) -> str:
@@ -288,16 +325,18 @@ def _problem_finding(eff: EffectiveCheck, ev: Evidence, problem: Mapping[str, st
 
 def _run(
     eff: EffectiveCheck, by_kind: Mapping[str, list[Evidence]], as_of: datetime, citations: Citations
-) -> list[Finding]:
+) -> Iterator[list[Finding]]:
+    """A check's findings, CHUNK at a time."""
     if eff.check is None:
         if eff.id.startswith(MANUAL_PREFIX):
             message = "needs manual review: no automated check covers this control"
         else:
             message = f"check {eff.id} is named by the baseline but no installed plugin provides it"
-        return [
+        yield [
             _finding(eff, Outcome("manual", f"control:{control_id}", message), ())
             for control_id in eff.controls
         ]
+        return
     findings: list[Finding] = []
     view: dict[str, list[Any]] = {}
     used: list[str] = []
@@ -334,46 +373,61 @@ def _run(
                 items.append(ev.data)
         view[kind] = items
     if not runnable:
-        return findings
+        yield findings
+        return
     params = MappingProxyType({**eff.params, "now": as_of})
     documents = tuple(dict.fromkeys(used))
     refs = citations.whole(documents)
-    first = len(findings)
+    first, handed = len(findings), 0  # findings before the check's own, and those already handed on
     # the loop every finding of a run goes through: names looked up once, Finding made in place
     cite, append = citations.cite, findings.append
     check_id, controls, severity = eff.id, eff.controls, eff.severity
     # one string per distinct message: a check's messages repeat ("trained 2026-01-15, 320 days ago")
     # across hundreds of thousands of findings, and every report keeps them
     messages: dict[str, str] = {}
-    try:
-        for outcome in eff.check.func(MappingProxyType(view), params):
-            evidence, where = (refs, ()) if outcome.cite is None else cite(outcome.cite, refs)
-            message = messages.get(outcome.message)
-            if message is None:
-                message = outcome.message
-                if len(messages) < SHARED_MESSAGES:
-                    messages[message] = message
-            append(
-                Finding(
-                    check_id,
-                    controls,
-                    outcome.status,
-                    severity,
-                    outcome.resource,
-                    message,
-                    evidence,
-                    outcome.location,
-                    None,
-                    where,
-                    outcome.attestation,
+    outcomes = iter(eff.check.func(MappingProxyType(view), params))
+    while True:
+        try:
+            for outcome in outcomes:
+                evidence, where = (refs, ()) if outcome.cite is None else cite(outcome.cite, refs)
+                message = messages.get(outcome.message)
+                if message is None:
+                    message = outcome.message
+                    if len(messages) < SHARED_MESSAGES:
+                        messages[message] = message
+                append(
+                    Finding(
+                        check_id,
+                        controls,
+                        outcome.status,
+                        severity,
+                        outcome.resource,
+                        message,
+                        evidence,
+                        outcome.location,
+                        None,
+                        where,
+                        outcome.attestation,
+                    )
                 )
-            )
-    except Exception as exc:  # a crashing check must not pass silently: it is an error result
-        findings.append(_finding(eff, Outcome("error", f"check:{eff.id}", f"check raised {exc!r}"), refs))
-    else:
-        if len(findings) == first:
-            message = "the evidence holds nothing this check applies to"
-            outcome = Outcome("not_applicable", f"evidence:{','.join(eff.check.needs)}", message)
+                if len(findings) >= CHUNK:
+                    break
+            else:
+                break  # the check is done
+        except Exception as exc:  # a crashing check must not pass silently: it is an error result
+            outcome = Outcome("error", f"check:{eff.id}", f"check raised {exc!r}")
             findings.append(_finding(eff, outcome, refs))
-    citations.keep(refs, documents, findings[first:])
-    return findings
+            break
+        # a full chunk: handed on, and the check goes on where it stopped
+        handed += len(findings)
+        citations.keep(refs, documents, findings)
+        yield findings
+        findings = []
+        append = findings.append
+    if handed + len(findings) == first:  # the check itself found nothing to judge
+        message = "the evidence holds nothing this check applies to"
+        outcome = Outcome("not_applicable", f"evidence:{','.join(eff.check.needs)}", message)
+        findings.append(_finding(eff, outcome, refs))
+    citations.keep(refs, documents, findings)
+    if findings:
+        yield findings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -14,10 +14,10 @@ import fastjsonschema
 from vigil import __version__
 from vigil.baseline import Baseline, control_doc
 from vigil.errors import UserError
-from vigil.evaluate import Evaluation
+from vigil.evaluate import Evaluation, Judgment
 from vigil.files import load_json
 from vigil.model import SEVERITIES, STATUSES, Finding, Waiver
-from vigil.scoring import check_statuses, gate, score_control, score_run
+from vigil.scoring import Tally, score_control, score_run
 from vigil.store import object_path
 from vigil.yamlio import schema
 
@@ -62,7 +62,7 @@ def _waiver_doc(w: Waiver) -> dict:
     }
 
 
-def _finding_doc(f: Finding) -> dict:
+def finding_doc(f: Finding) -> dict:
     return {
         "check_id": f.check_id,
         "control_ids": list(f.control_ids),
@@ -79,36 +79,12 @@ def _finding_doc(f: Finding) -> dict:
     }
 
 
-class FindingDocs(Sequence):
-    """The findings of results.json, made one at a time from the run's Finding objects: a scan with
-    millions of findings never holds them all as documents (renderers read them in one pass)."""
-
-    def __init__(self, findings: Sequence[Finding]) -> None:
-        self._findings = findings
-
-    def __len__(self) -> int:
-        return len(self._findings)
-
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [_finding_doc(f) for f in self._findings[index]]
-        return _finding_doc(self._findings[index])
-
-    def __iter__(self) -> Iterator[dict]:
-        return map(_finding_doc, self._findings)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-
 def build_results(
     *,
     run: Mapping,
     baseline: Baseline,
-    evaluation: Evaluation,
-    findings: list[Finding],
+    evaluation: Evaluation | Judgment,
+    tally: Tally,
     waivers: list[Waiver],
     matched: list[int],  # per waiver, in the order of `waivers`
     fail_on: str,
@@ -116,11 +92,12 @@ def build_results(
     evidence_dir: Path,
     history: list[dict],
 ) -> dict:
-    statuses = check_statuses(findings)
+    """The document without its findings: `findings` is their count, as a range (vigil.render.head_of);
+    the reports are fed the findings themselves as they are judged."""
+    statuses = tally.check_statuses()
     control_results = {c.id: score_control(c, statuses) for c in evaluation.controls}
     evidence_rel = Path(os.path.relpath(evidence_dir, out_dir)).as_posix()
     policy_file = baseline.policy_name  # as the baseline names it: never a path of this machine
-    unwaived_open = [f for f in findings if f.status in ("fail", "error") and f.waiver is None]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "vigil", "version": __version__},
@@ -134,12 +111,12 @@ def build_results(
             if baseline.policy_title
             else None,
         },
-        "gate": gate(findings, fail_on),
+        "gate": tally.gate(fail_on),
         "scores": score_run(evaluation.controls, control_results),
         "summary": {
-            "status": {s: 0 for s in STATUSES} | dict(Counter(f.status for f in findings)),
-            "severity": {s: 0 for s in SEVERITIES} | dict(Counter(f.severity for f in unwaived_open)),
-            "waived": sum(1 for f in findings if f.waiver is not None),
+            "status": {s: 0 for s in STATUSES} | tally.by_status(),
+            "severity": {s: 0 for s in SEVERITIES} | tally.open_by_severity(),
+            "waived": tally.waived(),
             "controls": {s: 0 for s in STATUSES} | dict(Counter(r.status for r in control_results.values())),
         },
         "controls": [
@@ -166,7 +143,7 @@ def build_results(
             }
             for eff in evaluation.checks.values()
         },
-        "findings": FindingDocs(findings),
+        "findings": range(tally.total),
         "waivers": [
             _waiver_doc(w)
             | {

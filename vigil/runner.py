@@ -18,19 +18,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from vigil import outdir, registry
 from vigil.baseline import Baseline, load_baseline, load_resolved, resolved_document
 from vigil.collect import CollectContext, collect, plan, unclaimed_sources
-from vigil.compare import FAILING
 from vigil.config import Config
 from vigil.errors import UserError
-from vigil.evaluate import evaluate
+from vigil.evaluate import Judgment
 from vigil.historystore import open_store
 from vigil.historystore.query import previous_document, summaries
 from vigil.historystore.record import record_run
 from vigil.model import Evidence
 from vigil.ratchet import Pinned, gate_new_only
-from vigil.render import RenderContext, render_all
-from vigil.results import FindingDocs, build_results
+from vigil.render import RenderContext
+from vigil.render.stream import ReportStream
+from vigil.results import build_results, finding_doc
+from vigil.scoring import Tally
 from vigil.store import EvidenceStore
-from vigil.waivers import apply_waivers, parse_waivers
+from vigil.waivers import WaiverMatcher, parse_waivers
 
 log = logging.getLogger("vigil")
 
@@ -166,63 +167,90 @@ def finish(
     evidence_dir: Path,
     staged_files: Sequence[Path] = (),
 ) -> tuple[dict, list[Path]]:
-    """Judge, score and write the reports; the caller holds the output folder's lock."""
+    """Judge, score and write the reports; the caller holds the output folder's lock.
+
+    The reports are fed each batch of findings as it is judged (vigil.render.stream), with waivers
+    applied and scores counted on the way: a run of millions of findings never holds them all. The
+    returned document's `findings` is their count (a range); results.json has them."""
     clock = time.perf_counter()
-    evaluation = evaluate(baseline, evidence, as_of, options.only)
-    log.info(
-        "judged: %d findings in %.1f s%s", len(evaluation.findings), time.perf_counter() - clock, _peak()
-    )
-    if isinstance(evidence, list):
-        evidence.clear()  # the evidence data is judged: its memory goes back before the reports are written
-    known = {c.id for c in registry.checks} | set(evaluation.checks)
+    judgment = Judgment(baseline, evidence, as_of, options.only)
+    known = {c.id for c in registry.checks} | set(judgment.checks)
     waivers = parse_waivers(
         baseline.waivers, as_of, baseline.warn_days, options.waivers, baseline.max_waiver_days, known
     )
     for waiver in waivers:
         if waiver.state == "invalid":
             log.warning("waiver not applied: %s", waiver.problem)
-    findings, matched = apply_waivers(evaluation.findings, waivers)
+    matcher = WaiverMatcher(waivers)
     out_dir = outdir.prepare(options.out_dir)
     history = open_store(options.store, out_dir)
     previous = previous_document(history, options.target_label) if history else None
+    tally = Tally()
     run = {
         "id": run_id,
         "mode": options.mode,
         "started_at": started.isoformat(),
-        "finished_at": now().isoformat(),
+        "finished_at": None,  # when judging ends
         "as_of": as_of.isoformat(),
         "config": config_name(options.config_path),
         "target_label": options.target_label,
         "waivers_applied": options.waivers,
     }
-    results = build_results(
-        run=run,
-        baseline=baseline,
-        evaluation=evaluation,
-        findings=findings,
-        waivers=waivers,
-        matched=matched,
-        fail_on=options.fail_on,
-        out_dir=out_dir,
-        evidence_dir=evidence_dir,
-        history=summaries(history, options.target_label) if history else [],
-    )
-    if options.new_only is not None:
-        results["gate"] = gate_new_only(results, options.new_only, history)
-    clock = time.perf_counter()
-    written = write_reports(results, out_dir, options.formats, previous)
-    outdir.commit([*staged_files, *written])
-    log.info("reports written in %.1f s%s", time.perf_counter() - clock, _peak())
-    if history is not None:
-        # after the reports are committed: if the store fails, the run's reports are still there
+
+    def document() -> dict:
+        return build_results(
+            run=run,
+            baseline=baseline,
+            evaluation=judgment,
+            tally=tally,
+            waivers=waivers,
+            matched=matcher.matched,
+            fail_on=options.fail_on,
+            out_dir=out_dir,
+            evidence_dir=evidence_dir,
+            history=summaries(history, options.target_label) if history else [],
+        )
+
+    results = document()  # what is known before judging; completed in place after it
+    formats = ["json", *(f for f in options.formats if f != "json")]
+    reports = ReportStream(results, formats, out_dir, RenderContext(previous=previous))
+    try:
+        for batch in judgment.batches():
+            matcher.apply(batch)
+            tally.add(batch)
+            reports.add([finding_doc(f) for f in batch])
+        if isinstance(evidence, list):
+            evidence.clear()  # judged: the evidence data's memory goes back before the reports close
+        log.info(
+            "judged %d findings, fed to the reports, in %.1f s%s",
+            tally.total,
+            time.perf_counter() - clock,
+            _peak(),
+        )
+        run["finished_at"] = now().isoformat()
+        results.update(document())
+        if options.new_only is not None:
+            results["gate"] = gate_new_only(
+                {**results, "findings": reports.failing}, options.new_only, history
+            )
         clock = time.perf_counter()
-        try:
-            # the store keeps failing findings only: passing ones are not even made into documents
-            failing = FindingDocs([f for f in findings if f.status in FAILING])
-            record_run(history, {**results, "findings": failing})
-            log.info("recorded in the history store in %.1f s%s", time.perf_counter() - clock, _peak())
-        except (UserError, SQLAlchemyError) as exc:
-            raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
+        written = reports.close()
+        outdir.commit([*staged_files, *written])
+        log.info("reports written in %.1f s%s", time.perf_counter() - clock, _peak())
+        if history is not None:
+            # after the reports are committed: if the store fails, the run's reports are still there.
+            # The store keeps failing findings only: the spooled ones are all it reads
+            clock = time.perf_counter()
+            try:
+                record_run(history, {**results, "findings": reports.failing})
+                log.info("recorded in the history store in %.1f s%s", time.perf_counter() - clock, _peak())
+            except (UserError, SQLAlchemyError) as exc:
+                raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
+    except BaseException:
+        reports.abort()
+        raise
+    finally:
+        reports.discard()
     return results, written
 
 
@@ -232,13 +260,6 @@ def config_name(path: Path | str | None) -> str | None:
     if path is None:
         return None
     return Path(path).name if isinstance(path, Path) else str(path)
-
-
-def write_reports(results: dict, out_dir: Path, formats: Iterable[str], previous: dict | None) -> list[Path]:
-    """Render every format to its staged name; the caller commits them together."""
-    ctx = RenderContext(previous=previous)
-    # one pass over the findings feeds every format (vigil.render.render_all)
-    return render_all(results, ["json", *(f for f in formats if f != "json")], out_dir, ctx, stage=True)
 
 
 def parse_as_of(text: str | None) -> datetime | None:

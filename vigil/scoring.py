@@ -23,11 +23,6 @@ class ControlResult:
     applicable: int  # checks not wholly not_applicable
 
 
-def effective_status(finding: Finding) -> str:
-    """A waived fail is accepted risk: it neither blocks nor scores as a pass ("waived")."""
-    return "waived" if finding.waiver is not None and finding.status == "fail" else finding.status
-
-
 def worst(statuses: Iterable[str]) -> str:
     present = set(statuses)
     for status in PRECEDENCE:
@@ -37,10 +32,66 @@ def worst(statuses: Iterable[str]) -> str:
 
 
 def check_statuses(findings: Iterable[Finding]) -> dict[str, str]:
-    per_check: dict[str, set[str]] = defaultdict(set)
-    for finding in findings:
-        per_check[finding.check_id].add(effective_status(finding))
-    return {check_id: worst(statuses) for check_id, statuses in per_check.items()}
+    return Tally(findings).check_statuses()
+
+
+class Tally:
+    """What scores, the gate and the summary need of a run's findings, counted as they go by: findings
+    per (check, status, severity, waived). A run of millions of findings has a few hundred keys."""
+
+    def __init__(self, findings: Iterable[Finding] = ()) -> None:
+        self.counts: dict[tuple[str, str, str, bool], int] = {}
+        self.add(findings)
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        counts = self.counts
+        for f in findings:
+            key = (f.check_id, f.status, f.severity, f.waiver is not None)
+            counts[key] = counts.get(key, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def check_statuses(self) -> dict[str, str]:
+        per_check: dict[str, set[str]] = defaultdict(set)
+        for check_id, status, _severity, waived in self.counts:
+            per_check[check_id].add("waived" if waived and status == "fail" else status)
+        return {check_id: worst(statuses) for check_id, statuses in per_check.items()}
+
+    def by_status(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for (_c, status, _s, _w), n in self.counts.items():
+            out[status] = out.get(status, 0) + n
+        return out
+
+    def open_by_severity(self) -> dict[str, int]:
+        """Unwaived fail and error findings per severity."""
+        out: dict[str, int] = {}
+        for (_c, status, severity, waived), n in self.counts.items():
+            if status in ("fail", "error") and not waived:
+                out[severity] = out.get(severity, 0) + n
+        return out
+
+    def waived(self) -> int:
+        return sum(n for (_c, _s, _v, waived), n in self.counts.items() if waived)
+
+    def gate(self, fail_on: str) -> dict:
+        """Blocked by an unwaived fail or error at or above `fail_on` (an error is never waived); manual
+        findings count, never block."""
+        threshold = None if fail_on == "none" else SEVERITY_RANK[fail_on]
+        blocking = manual = 0
+        for (_c, status, severity, waived), n in self.counts.items():
+            if status == "manual":
+                manual += n
+            elif (
+                threshold is not None
+                and status in ("fail", "error")
+                and not waived
+                and SEVERITY_RANK[severity] >= threshold
+            ):
+                blocking += n
+        return {"fail_on": fail_on, "passed": blocking == 0, "blocking": blocking, "manual": manual}
 
 
 def score_control(control: Control, statuses: Mapping[str, str]) -> ControlResult:
@@ -78,18 +129,4 @@ def score_run(controls: Iterable[Control], results: Mapping[str, ControlResult])
 
 
 def gate(findings: Iterable[Finding], fail_on: str) -> dict:
-    """Blocked by an unwaived fail or error at or above `fail_on` (an error is never waived); manual
-    findings count, never block."""
-    threshold = None if fail_on == "none" else SEVERITY_RANK[fail_on]
-    blocking = manual = 0
-    for finding in findings:
-        if finding.status == "manual":
-            manual += 1
-        elif (
-            threshold is not None
-            and finding.status in ("fail", "error")
-            and finding.waiver is None
-            and SEVERITY_RANK[finding.severity] >= threshold
-        ):
-            blocking += 1
-    return {"fail_on": fail_on, "passed": blocking == 0, "blocking": blocking, "manual": manual}
+    return Tally(findings).gate(fail_on)

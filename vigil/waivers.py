@@ -109,23 +109,44 @@ def _matches(waiver: Waiver, finding: Finding) -> bool:
 
 
 def apply_waivers(findings: Iterable[Finding], waivers: list[Waiver]) -> tuple[list[Finding], list[int]]:
-    """Attach the first applying waiver to each fail finding it covers.
+    """Attach the first applying waiver to each fail finding it covers (copies; the findings given are
+    left as they are).
 
     Matches are counted per waiver, in the order of `waivers` (not per id): a duplicate of a valid
     waiver's id is invalid and matches nothing, so it must not show its twin's count.
     """
-    by_check: dict[str, list[int]] = {}
-    for i, waiver in enumerate(waivers):
-        if waiver.state in ("active", "expiring"):
-            by_check.setdefault(waiver.check, []).append(i)
-    matched = [0] * len(waivers)
+    matcher = WaiverMatcher(waivers)
     out = []
     for finding in findings:
+        waiver = matcher.waiver_for(finding)
+        out.append(finding if waiver is None else replace(finding, waiver=waiver))
+    return out, matcher.matched
+
+
+class WaiverMatcher:
+    """The waivers of a run, matched against its findings as they are judged (see apply_waivers)."""
+
+    def __init__(self, waivers: list[Waiver]) -> None:
+        self._waivers = waivers
+        self._by_check: dict[str, list[int]] = {}
+        for i, waiver in enumerate(waivers):
+            if waiver.state in ("active", "expiring"):
+                self._by_check.setdefault(waiver.check, []).append(i)
+        self.matched = [0] * len(waivers)  # per waiver, in the order of `waivers`
+
+    def waiver_for(self, finding: Finding) -> Waiver | None:
         if finding.status in WAIVABLE:
-            for i in by_check.get(finding.check_id, ()):
-                if _matches(waivers[i], finding):
-                    finding = replace(finding, waiver=waivers[i])
-                    matched[i] += 1
-                    break
-        out.append(finding)
-    return out, matched
+            for i in self._by_check.get(finding.check_id, ()):
+                if _matches(self._waivers[i], finding):
+                    self.matched[i] += 1
+                    return self._waivers[i]
+        return None
+
+    def apply(self, findings: Iterable[Finding]) -> None:
+        """Set `waiver` on each finding of a batch that one covers, in place (the run's own findings)."""
+        by_check = self._by_check
+        if not by_check:
+            return
+        for finding in findings:
+            if finding.check_id in by_check:
+                finding.waiver = self.waiver_for(finding)

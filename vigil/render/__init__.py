@@ -137,10 +137,14 @@ class Helper:
         if batch != b"[]":
             self._send(batch)
 
-    def finish(self) -> None:
-        """Tell the helper the findings are all sent, wait for its reports; a failure is raised."""
+    def finish(self, head: dict | None = None) -> None:
+        """Tell the helper the findings are all sent, wait for its reports; a failure is raised. `head`:
+        the document as completed since the helper started (a run's reports fed while it was judged)."""
+        end: dict[str, Any] = {"end": True}
+        if head is not None:
+            end["head"] = {k: (len(v) if k == "findings" else v) for k, v in head.items()}
         with contextlib.suppress(BrokenPipeError):
-            self._proc.stdin.write(b'{"end":true}\n')
+            self._proc.stdin.write(jsonfast.dumps(end) + b"\n")
         with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
         code = self._proc.wait()

@@ -1,13 +1,16 @@
 """A helper process that writes some of a run's report formats while the run's own process writes the
 others, so that a run of millions of findings uses both cores of a CI machine.
 
-`vigil.render.render_all` starts it (`python -m vigil.render.helper`) and talks to it over its stdin,
+`vigil.render.render_all` or a run's report stream (vigil.render.stream) starts it (`python -m
+vigil.render.helper`) and talks to it over its stdin,
 one JSON document per line:
 - first, the job: {"formats": [...], "paths": [...], "head": the results document without its
   findings (with their count), "ctx": {"link_base": ..., "source_root": ...}};
 - then the findings, in batches: a JSON list per line, in results.json order;
-- last, {"end": true}. A stream that stops before it (the run was interrupted) leaves no report: the
-  helper removes what it wrote and exits 1.
+- last, {"end": true}; from a run's report stream, with "head": the document as completed while the
+  findings came (the sinks read it in place when they close).
+A stream that stops before the end (the run was interrupted) leaves no report: the helper removes what
+it wrote and exits 1.
 The helper writes each format to its staged name; the run commits them with its other files. Whatever
 goes wrong is written to stderr as one line and the exit status is 1.
 """
@@ -42,6 +45,9 @@ def main() -> int:
             batch = orjson.loads(line)
             if isinstance(batch, dict):
                 ended = bool(batch.get("end"))
+                if isinstance(batch.get("head"), dict):  # completed while the findings came
+                    head.update(batch["head"])
+                    head["findings"] = range(head["findings"])
                 break
             for finding in batch:
                 for add in adds:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -102,9 +103,15 @@ def content_security_policy(css: str, js: str) -> str:
 def script_bytes(value: object) -> bytes:
     """UTF-8 JSON for <script type="application/json">: no <, > or & left to end the element or open a
     comment, no line or paragraph separator; made as bytes, since the findings can be hundreds of MB."""
-    data = jsonfast.dumps(value)
-    for raw, escaped in ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
-                         ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029")):  # fmt: skip
+    return _script_safe(jsonfast.dumps(value))
+
+
+_SCRIPT_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"),
+                   ("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))  # fmt: skip
+
+
+def _script_safe(data: bytes) -> bytes:
+    for raw, escaped in _SCRIPT_ESCAPES:
         if raw in data:
             data = data.replace(raw, escaped)
     return data
@@ -156,20 +163,34 @@ class FindingsTable:
         self.control_index = {c["id"]: i for i, c in enumerate(self.controls)}
         self.check_ids = sorted(self.checks_meta)
         self.check_index = {c: i for i, c in enumerate(self.check_ids)}
+        self.head = head
         self.evidence = head.get("evidence", [])
         self.evidence_index = {e["id"]: i for i, e in enumerate(self.evidence)}
-        self.sets = head.get("evidence_sets") or []
-        # a set is one more link, to its row in the appendix: a finding never repeats the set's documents
-        self.evidence_index.update({s["id"]: len(self.evidence) + i for i, s in enumerate(self.sets)})
+        # a set is one more link, to its row in the appendix: a finding never repeats the set's documents.
+        # A run's reports are fed while it is judged, before it knows every set: one first cited then
+        # takes the next row (its documents are read from the head, complete by then, in data())
+        self.set_ids = [s["id"] for s in head.get("evidence_sets") or []]
+        self.evidence_index.update({sid: len(self.evidence) + i for i, sid in enumerate(self.set_ids)})
         self.waivers: dict[str, int] = {}
         self.waiver_rows: list[list] = []
-        self.rows: list[list] = []
-        self.fingerprints: dict[int, str] = {}  # row -> fingerprint, for open findings ("what changed")
+        # rows by where they sort: (status, waived, severity, check id). Each row is kept as its
+        # script-safe JSON behind its resource and a NUL, so that sorting the bucket sorts by resource
+        # and a million rows cost bytes, not lists. With a previous run, failing rows stay lists until
+        # close, beside their fingerprint: their "what changed" code is known only then.
+        self._buckets: dict[tuple, list] = {}
+        self._changes = ctx.previous is not None
         self._shared: dict[tuple, tuple] = {}
         self._refs: dict[tuple, tuple] = {}
 
     def _share(self, items: tuple) -> tuple:
         return self._shared.setdefault(items, items)
+
+    def _evidence_row(self, evidence_id: str) -> int | None:
+        row = self.evidence_index.get(evidence_id)
+        if row is None and evidence_id.startswith("set:"):
+            row = self.evidence_index[evidence_id] = len(self.evidence) + len(self.set_ids)
+            self.set_ids.append(evidence_id)
+        return row
 
     def add(self, f: dict) -> None:
         w = f.get("waiver")
@@ -186,38 +207,64 @@ class FindingsTable:
             check = self.check_index[f["check_id"]] = len(self.check_ids)
             self.check_ids.append(f["check_id"])
         status = f["status"]
-        if status in comparing.FAILING:
-            self.fingerprints[len(self.rows)] = f["fingerprint"]
         # a finding's controls and evidence as row numbers, made once per distinct pair (a few per check)
         key = (*f["control_ids"], None, *f["evidence"])
         refs = self._refs.get(key)
         if refs is None:
             controls = tuple(self.control_index[c] for c in f["control_ids"] if c in self.control_index)
-            evidence = tuple(self.evidence_index[e] for e in f["evidence"] if e in self.evidence_index)
+            evidence = tuple(self._evidence_row(e) for e in f["evidence"])
+            evidence = tuple(i for i in evidence if i is not None)
             refs = (self._share(controls), self._share(evidence))
             if len(self._refs) < 100_000:
                 self._refs[key] = refs
         loc = f.get("location")
-        self.rows.append([
+        resource = f["resource"]
+        row = [
             check,
             refs[0],
             STATUS_INDEX[status],
             SEVERITY_INDEX.get(f["severity"], 4),
-            f["resource"],
+            resource,
             f["message"],
             refs[1],
             (_location(loc) if loc else None) or "; ".join(f.get("where") or ()) or None,
             wi,
             0,
-        ])  # fmt: skip
+        ]  # fmt: skip
+        where = (row[2], wi >= 0, row[3], f["check_id"])
+        bucket = self._buckets.get(where)
+        if bucket is None:
+            bucket = self._buckets[where] = []
+        if self._changes and status in comparing.FAILING:
+            bucket.append((resource, f["fingerprint"], row))
+        else:
+            sort_key = resource.encode("utf-8", "surrogatepass") if type(resource) is str else b""
+            bucket.append(sort_key + b"\0" + _script_safe(jsonfast.dumps(row)))
 
-    def data(self, states: dict[str, str]) -> dict:
-        for row, fingerprint in self.fingerprints.items():
-            self.rows[row][9] = CHANGE_CODES.get(states.get(fingerprint, ""), 0)
+    def rows(self, states: dict[str, str]) -> Iterator[bytes]:
+        """The rows as script-safe JSON, comma-separated, in _finding_order: open and severe first."""
+        first = True
+        for where in sorted(self._buckets):
+            bucket = self._buckets.pop(where)
+            if bucket and type(bucket[0]) is tuple:  # failing rows of a run with a previous one
+                bucket.sort(key=lambda item: item[0])
+                for _resource, fingerprint, row in bucket:
+                    row[9] = CHANGE_CODES.get(states.get(fingerprint, ""), 0)
+                encoded = [_script_safe(jsonfast.dumps(row)) for _r, _f, row in bucket]
+            else:
+                bucket.sort()
+                # the JSON never holds a raw NUL (it is escaped), so the last one ends the sort key
+                encoded = [row[row.rindex(b"\0") + 1 :] for row in bucket]
+            del bucket
+            for start in range(0, len(encoded), 4096):
+                yield (b"" if first else b",") + b",".join(encoded[start : start + 4096])
+                first = False
+
+    def data(self) -> dict:
+        """The explorer's lookup tables: everything of its data but the rows (`rows()`)."""
         ids = self.check_ids
-        # _finding_order on the compact rows: status, waived, severity, check, resource
-        self.rows.sort(key=lambda r: (r[2], r[8] >= 0, r[3], ids[r[0]], r[4]))
         checks_meta = self.checks_meta
+        sets = {s["id"]: s["documents"] for s in self.head.get("evidence_sets") or []}
 
         def check_row(cid: str) -> list:
             meta = checks_meta.get(cid, {})
@@ -248,11 +295,17 @@ class FindingsTable:
                 ]
                 for e in self.evidence
             ]
-            + [[f"{len(s['documents'])} documents", "#" + set_anchor(s["id"]), ""] for s in self.sets],
+            + [[f"{len(sets.get(sid, ()))} documents", "#" + set_anchor(sid), ""] for sid in self.set_ids],
             "waivers": self.waiver_rows,
-            "findings": self.rows,
             "hasPrevious": self.ctx.previous is not None,
         }
+
+    def script_data(self, states: dict[str, str]) -> Iterator[bytes]:
+        """The whole data block, script-safe, in pieces: the lookup tables, then `findings`, the rows."""
+        tables = script_bytes(self.data())
+        yield tables[:-1] + b',"findings":['
+        yield from self.rows(states)
+        yield b"]}"
 
 
 class ControlCounts:
@@ -426,12 +479,18 @@ class HtmlSink:
         self.head, self.path, self.ctx = head, Path(path), ctx
         self.table = FindingsTable(head, ctx)
         self.counts = ControlCounts()
-        self.failing: list[dict] = []  # what "what changed" compares, kept only with a previous run
+        self.failing: Sequence[dict] = []  # what "what changed" compares, kept only with a previous run
+        self._keep_failing = ctx.previous is not None
+
+    def failing_from(self, findings: Sequence[dict]) -> None:
+        """Read the failing findings "what changed" compares from `findings` at close (a run's spool of
+        them, vigil.render.stream) instead of keeping them."""
+        self.failing, self._keep_failing = findings, False
 
     def add(self, f: dict) -> None:
         self.table.add(f)
         self.counts.add(f)
-        if self.ctx.previous is not None and f["status"] in comparing.FAILING:
+        if self._keep_failing and f["status"] in comparing.FAILING:
             self.failing.append(f)
 
     def close(self) -> None:
@@ -441,9 +500,8 @@ class HtmlSink:
         change = comparing.compare(current, self.ctx.previous)
         view = build_view(self.head, self.ctx, change, self.counts)
         states = change.state_of() if change else {}
-        data = script_bytes(self.table.data(states))
+        data = self.table.script_data(states)
         slot = f"\x00vigil-data-{secrets.token_hex(16)}\x00"  # no text of the results can forge it
-        self.table = None  # the rows live on only in `data`
         # the page is streamed to the file with the data written in place as bytes: the report is
         # never held as one string
         chunks = env.get_template("report.html.j2").generate(
@@ -459,7 +517,8 @@ class HtmlSink:
                 if slot in chunk:
                     before, after = chunk.split(slot, 1)
                     fh.write(before.encode("utf-8"))
-                    fh.write(data)
+                    for piece in data:  # each bucket of rows is let go once written
+                        fh.write(piece)
                     chunk = after
                 fh.write(chunk.encode("utf-8"))
 

@@ -4,6 +4,8 @@ findings arrive: the document's other parts are known before the first finding, 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +15,31 @@ BATCH = 4096  # findings encoded at once: orjson on a list is several times fast
 
 
 class JsonSink:
-    def __init__(self, head: dict, path: Path, ctx: Any) -> None:
-        keys = list(head)
-        cut = keys.index("findings") if "findings" in keys else len(keys)
-        self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
+    """results.json. Normally the head is written at once and each batch of findings after it. A
+    `deferred` sink (a run's reports, fed as the run is judged: vigil.render.stream) spools the findings
+    beside the file and writes the head, which the run completes in place meanwhile, at close()."""
+
+    def __init__(self, head: dict, path: Path, ctx: Any, deferred: bool = False) -> None:
+        self._head, self._path = head, Path(path)
         self._pending: list[dict] = []
         self._first = True
-        before = b",".join(jsonfast.dumps(k) + b":" + jsonfast.dumps(head[k]) for k in keys[:cut])
-        self._fh.write(b"{" + before + (b"," if before else b"") + b'"findings":[')
-        self._after = [(k, head[k]) for k in keys[cut + 1 :]]
+        if deferred:
+            self._fh = tempfile.TemporaryFile(dir=self._path.parent)  # noqa: SIM115 - closed in close()
+            self._deferred = True
+        else:
+            self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
+            self._deferred = False
+            self._fh.write(self._before())
+
+    def _parts(self) -> tuple[list[str], list[str]]:
+        keys = list(self._head)
+        cut = keys.index("findings") if "findings" in keys else len(keys)
+        return keys[:cut], keys[cut + 1 :]
+
+    def _before(self) -> bytes:
+        head = self._head
+        before = b",".join(jsonfast.dumps(k) + b":" + jsonfast.dumps(head[k]) for k in self._parts()[0])
+        return b"{" + before + (b"," if before else b"") + b'"findings":['
 
     def add(self, finding: dict) -> None:
         self._pending.append(finding)
@@ -45,8 +63,22 @@ class JsonSink:
 
     def close(self) -> None:
         self._flush()
-        rest = b"".join(b"," + jsonfast.dumps(k) + b":" + jsonfast.dumps(v) for k, v in self._after)
+        rest = b"".join(
+            b"," + jsonfast.dumps(k) + b":" + jsonfast.dumps(self._head[k]) for k in self._parts()[1]
+        )
+        if self._deferred:
+            spool = self._fh
+            with open(self._path, "wb") as out:
+                out.write(self._before())
+                spool.seek(0)
+                shutil.copyfileobj(spool, out, 1 << 22)
+                out.write(b"]" + rest + b"}\n")
+            spool.close()
+            return
         self._fh.write(b"]" + rest + b"}\n")
+        self._fh.close()
+
+    def abort(self) -> None:
         self._fh.close()
 
 
