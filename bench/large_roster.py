@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -66,6 +67,47 @@ def write_exports(folder: Path, people: int, training_rows: int, seed: int = 12)
     return lines
 
 
+class TreeMemory:
+    """The peak of the summed resident memory of a process and all its descendants, sampled (Linux
+    /proc): a scan's work is spread over processes, so the largest one alone understates it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _tree(self, pid: int) -> list[int]:
+        pids = [pid]
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    for child in fh.read().split():
+                        pids += self._tree(int(child))
+        except OSError:
+            pass
+        return pids
+
+    @staticmethod
+    def _rss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, sum(self._rss_mb(p) for p in self._tree(self.pid)))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)
@@ -82,17 +124,22 @@ def main() -> None:
         (folder / "vigil.yaml").write_text("\n".join(config) + "\n", encoding="utf-8")
         print(f"exports written in {time.perf_counter() - t0:.1f} s")
         started = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "vigil", "-q", "scan", "--config", "vigil.yaml", "--format", "all"],
             cwd=folder,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             env={**os.environ, "CI": "true"},
         )
+        tree_mb = TreeMemory(proc.pid)
+        stdout, stderr = proc.communicate()
         seconds = time.perf_counter() - started
+        tree_mb.stop()
+        # the largest single process (the scan itself, a collect worker, the report helper, the recorder)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if proc.returncode not in (0, 1):
-            print(proc.stdout, proc.stderr, sep="\n")
+            print(stdout, stderr, sep="\n")
             sys.exit(f"scan exited {proc.returncode}")
         out = folder / "out"
         results = out / "results.json"
@@ -106,14 +153,19 @@ def main() -> None:
         print(f"people / training rows  {args.people:,} / {training_rows:,} in {2 * FILES} files")
         print(f"findings                {findings:>12,}")
         print(f"scan wall time          {seconds:>12.1f} s   (target < {TARGET_S:.0f} s)")
-        print(f"scan peak RSS           {peak_mb:>12.0f} MB  (target < {TARGET_MB} MB)")
+        print(f"scan peak RSS           {peak_mb:>12.0f} MB  (target < {TARGET_MB} MB; the largest process)")
+        print(f"  all its processes     {tree_mb.peak:>12.0f} MB  (their RSS summed, sampled every 0.1 s)")
         print(f"results.json            {size / 2**20:>12.1f} MB, {per_finding:.0f} bytes per finding"
               f" (target < {TARGET_BYTES_PER_FINDING})")  # fmt: skip
         for report in sorted(out.iterdir()):
             if report.is_file():
                 print(f"  {report.name:<22}{report.stat().st_size / 2**20:>12.1f} MB")
         print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
-        ok = seconds < TARGET_S and peak_mb < TARGET_MB and per_finding < TARGET_BYTES_PER_FINDING
+        ok = (
+            seconds < TARGET_S
+            and max(peak_mb, tree_mb.peak) < TARGET_MB
+            and per_finding < TARGET_BYTES_PER_FINDING
+        )
         sys.exit(0 if ok else 1)
 
 

@@ -29,6 +29,7 @@ import orjson
 def main() -> int:
     from vigil import registry
     from vigil.collect import Task, run_task
+    from vigil.cycles import no_cycle_collection
     from vigil.model import CollectContext
     from vigil.store import EvidenceStore
 
@@ -45,8 +46,10 @@ def main() -> int:
                 evidence_dir=Path(job["evidence_dir"]),
             )
             task = Task(registry.collectors.get(job["collector"]), job["target"])
-            answer = {"evidence": EvidenceStore(Path(job["evidence_dir"])).put(run_task(task, ctx))}
-            blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            with no_cycle_collection():  # an export's rows: hundreds of thousands of dicts, no cycle
+                answer = {"evidence": EvidenceStore(Path(job["evidence_dir"])).put(run_task(task, ctx))}
+                blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            del answer
         except Exception as exc:  # the run falls back to collecting this task itself
             blob = pickle.dumps({"failed": f"{type(exc).__name__}: {exc}"})
         out.write(struct.pack(">Q", len(blob)))

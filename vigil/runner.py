@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import logging
 import resource
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,11 +17,13 @@ from vigil import outdir, registry
 from vigil.baseline import Baseline, load_baseline, load_resolved, resolved_document
 from vigil.collect import CollectContext, collect, plan, unclaimed_sources
 from vigil.config import Config
+from vigil.cycles import no_cycle_collection
 from vigil.errors import UserError
 from vigil.evaluate import Judgment
 from vigil.historystore import open_store
 from vigil.historystore.query import previous_document, summaries
 from vigil.historystore.record import record_run
+from vigil.historystore.recorder import RECORD_APART_FROM, Recorder
 from vigil.model import Evidence
 from vigil.ratchet import Pinned, gate_new_only
 from vigil.render import RenderContext
@@ -141,20 +141,6 @@ def reevaluate(evidence_dir: Path, options: RunOptions, as_of: datetime | None) 
         )
 
 
-@contextlib.contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Judging and reporting make millions of records, findings and documents, none of them in a
-    reference cycle: Python's cycle collector would walk them all again and again (a third of the
-    evaluation time at a million records) and free nothing. Plain reference counting still frees them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @no_cycle_collection()
 def finish(
     evidence: Iterable[Evidence],
@@ -214,6 +200,7 @@ def finish(
     results = document()  # what is known before judging; completed in place after it
     formats = ["json", *(f for f in options.formats if f != "json")]
     reports = ReportStream(results, formats, out_dir, RenderContext(previous=previous))
+    recorder: Recorder | None = None
     try:
         for batch in judgment.batches():
             matcher.apply(batch)
@@ -233,20 +220,32 @@ def finish(
             results["gate"] = gate_new_only(
                 {**results, "findings": reports.failing}, options.new_only, history
             )
+        if history is not None and len(reports.failing) >= RECORD_APART_FROM:
+            # a large run is recorded by a second process while this one closes the reports; it
+            # commits once they are committed. The store keeps failing findings only: the spooled
+            # ones are all it reads
+            reports.failing.flush()
+            recorder = Recorder(options.store, out_dir, results, reports.failing.path)
         clock = time.perf_counter()
         written = reports.close()
         outdir.commit([*staged_files, *written])
         log.info("reports written in %.1f s%s", time.perf_counter() - clock, _peak())
         if history is not None:
-            # after the reports are committed: if the store fails, the run's reports are still there.
-            # The store keeps failing findings only: the spooled ones are all it reads
+            # after the reports are committed: if the store fails, the run's reports are still there
             clock = time.perf_counter()
             try:
-                record_run(history, {**results, "findings": reports.failing})
+                if recorder is not None:
+                    recorder, started_recording = None, recorder
+                    started_recording.commit()
+                    clock = started_recording.started
+                else:
+                    record_run(history, {**results, "findings": reports.failing})
                 log.info("recorded in the history store in %.1f s%s", time.perf_counter() - clock, _peak())
             except (UserError, SQLAlchemyError) as exc:
                 raise UserError(f"{exc}; run {run_id} not recorded (its reports are in {out_dir})") from None
     except BaseException:
+        if recorder is not None:
+            recorder.abort()
         reports.abort()
         raise
     finally:

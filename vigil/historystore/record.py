@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -100,8 +100,10 @@ def _total(results: Mapping, stored: int) -> int:
     return max(total, stored)
 
 
-def record_run(engine: Engine, results: Mapping) -> int:
-    """Store the run, its checks, scores and findings, advance each finding's lifecycle; return the seq."""
+def record_run(engine: Engine, results: Mapping, before_commit: Callable[[], None] | None = None) -> int:
+    """Store the run, its checks, scores and findings, advance each finding's lifecycle; return the seq.
+    `before_commit` is called with everything written, inside the transaction: if it raises, nothing
+    is recorded (vigil.historystore.recorder waits there for the run's reports to be committed)."""
     run = results.get("run") or {}
     if not run.get("id") or not run.get("finished_at"):
         raise UserError("cannot record a run without run.id and run.finished_at")
@@ -120,6 +122,8 @@ def record_run(engine: Engine, results: Mapping) -> int:
             .where(t.series.c.id == series["id"])
             .values(latest_run=seq, runs=t.series.c.runs + 1)
         )
+        if before_commit is not None:
+            before_commit()
     if engine.dialect.name == "postgresql" and (seq in ANALYZE_AT or seq % ANALYZE_EVERY == 0):
         _analyze(engine)
     return seq

@@ -9,6 +9,7 @@ list, the HTML report keeps the compact rows it embeds."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import subprocess
 import sys
@@ -105,8 +106,20 @@ BATCH = 4096  # findings sent to the helper at once
 class Helper:
     """The helper process and the pipe that feeds it findings (protocol: vigil.render.helper)."""
 
-    def __init__(self, formats: Sequence[str], head: dict, paths: Sequence[Path], ctx: RenderContext) -> None:
+    def __init__(
+        self,
+        formats: Sequence[str],
+        head: dict,
+        paths: Sequence[Path],
+        ctx: RenderContext,
+        *,
+        previous: Path | None = None,
+        failing: Path | None = None,
+    ) -> None:
+        """`previous`: a file holding ctx.previous (the HTML's "what changed"); `failing`: the run's
+        spool of failing findings (vigil.render.stream), read by the HTML when it closes."""
         self.paths = list(paths)
+        self._ended = False
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish() / abort()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "vigil.render.helper"],
@@ -121,8 +134,12 @@ class Helper:
             "ctx": {
                 "link_base": ctx.link_base,
                 "source_root": None if ctx.source_root is None else str(ctx.source_root),
+                "previous": None if previous is None else str(previous),
             },
+            "failing": None if failing is None else str(failing),
         }
+        with contextlib.suppress(OSError):  # Linux: a deeper pipe, so the run seldom waits on it
+            fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
         self._send(jsonfast.dumps(job))
 
     def _send(self, line: bytes) -> None:
@@ -137,16 +154,23 @@ class Helper:
         if batch != b"[]":
             self._send(batch)
 
-    def finish(self, head: dict | None = None) -> None:
-        """Tell the helper the findings are all sent, wait for its reports; a failure is raised. `head`:
-        the document as completed since the helper started (a run's reports fed while it was judged)."""
-        end: dict[str, Any] = {"end": True}
+    def end(self, head: dict | None = None) -> None:
+        """Tell the helper the findings are all sent; it writes its reports meanwhile. `head`: the
+        document as completed since the helper started (a run's reports fed while it was judged)."""
+        if self._ended:
+            return
+        self._ended = True
+        message: dict[str, Any] = {"end": True}
         if head is not None:
-            end["head"] = {k: (len(v) if k == "findings" else v) for k, v in head.items()}
+            message["head"] = {k: (len(v) if k == "findings" else v) for k, v in head.items()}
         with contextlib.suppress(BrokenPipeError):
-            self._proc.stdin.write(jsonfast.dumps(end) + b"\n")
+            self._proc.stdin.write(jsonfast.dumps(message) + b"\n")
         with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
+
+    def finish(self, head: dict | None = None) -> None:
+        """End (if not yet ended) and wait for the helper's reports; a failure is raised."""
+        self.end(head)
         code = self._proc.wait()
         self._errors.seek(0)
         problem = self._errors.read().decode("utf-8", "replace").strip()

@@ -5,7 +5,9 @@ others, so that a run of millions of findings uses both cores of a CI machine.
 vigil.render.helper`) and talks to it over its stdin,
 one JSON document per line:
 - first, the job: {"formats": [...], "paths": [...], "head": the results document without its
-  findings (with their count), "ctx": {"link_base": ..., "source_root": ...}};
+  findings (with their count), "ctx": {"link_base": ..., "source_root": ..., "previous": a file
+  holding the previous run's document, or null}, "failing": the run's spool of failing findings (JSON
+  lines, complete when the end comes), or null};
 - then the findings, in batches: a JSON list per line, in results.json order;
 - last, {"end": true}; from a run's report stream, with "head": the document as completed while the
   findings came (the sinks read it in place when they close).
@@ -25,7 +27,15 @@ import orjson
 
 
 def main() -> int:
+    from vigil.cycles import no_cycle_collection
+
+    with no_cycle_collection():  # millions of finding documents, none in a cycle
+        return _main()
+
+
+def _main() -> int:
     from vigil.render import RenderContext, _open
+    from vigil.render.stream import FindingLines
 
     stream = sys.stdin.buffer
     job = orjson.loads(stream.readline() or b"null")
@@ -35,11 +45,20 @@ def main() -> int:
     paths = [Path(p) for p in job["paths"]]
     head = job["head"]
     head["findings"] = range(head["findings"])
-    ctx = RenderContext(link_base=job["ctx"]["link_base"], source_root=_path(job["ctx"]["source_root"]))
     sinks = []
     ended = False
     try:
+        previous = job["ctx"].get("previous")
+        ctx = RenderContext(
+            previous=None if previous is None else orjson.loads(Path(previous).read_bytes()),
+            link_base=job["ctx"]["link_base"],
+            source_root=_path(job["ctx"]["source_root"]),
+        )
         sinks = [_open(fmt, head, path, ctx) for fmt, path in zip(job["formats"], paths, strict=True)]
+        if job.get("failing"):
+            for sink in sinks:
+                if hasattr(sink, "failing_from"):
+                    sink.failing_from(FindingLines(Path(job["failing"])))
         adds = [sink.add for sink in sinks]
         for line in stream:
             batch = orjson.loads(line)

@@ -174,7 +174,7 @@ class FindingsTable:
         self.waivers: dict[str, int] = {}
         self.waiver_rows: list[list] = []
         # rows by where they sort: (status, waived, severity, check id). Each row is kept as its
-        # script-safe JSON behind its resource and a NUL, so that sorting the bucket sorts by resource
+        # JSON behind its resource and a NUL, so that sorting the bucket sorts by resource
         # and a million rows cost bytes, not lists. With a previous run, failing rows stay lists until
         # close, beside their fingerprint: their "what changed" code is known only then.
         self._buckets: dict[tuple, list] = {}
@@ -239,7 +239,7 @@ class FindingsTable:
             bucket.append((resource, f["fingerprint"], row))
         else:
             sort_key = resource.encode("utf-8", "surrogatepass") if type(resource) is str else b""
-            bucket.append(sort_key + b"\0" + _script_safe(jsonfast.dumps(row)))
+            bucket.append(sort_key + b"\0" + jsonfast.dumps(row))  # made script-safe by rows()
 
     def rows(self, states: dict[str, str]) -> Iterator[bytes]:
         """The rows as script-safe JSON, comma-separated, in _finding_order: open and severe first."""
@@ -250,14 +250,15 @@ class FindingsTable:
                 bucket.sort(key=lambda item: item[0])
                 for _resource, fingerprint, row in bucket:
                     row[9] = CHANGE_CODES.get(states.get(fingerprint, ""), 0)
-                encoded = [_script_safe(jsonfast.dumps(row)) for _r, _f, row in bucket]
+                encoded = [jsonfast.dumps(row) for _r, _f, row in bucket]
             else:
                 bucket.sort()
                 # the JSON never holds a raw NUL (it is escaped), so the last one ends the sort key
                 encoded = [row[row.rindex(b"\0") + 1 :] for row in bucket]
             del bucket
             for start in range(0, len(encoded), 4096):
-                yield (b"" if first else b",") + b",".join(encoded[start : start + 4096])
+                # escaped a few thousand rows at once: the escapes never cross a row's end
+                yield (b"" if first else b",") + _script_safe(b",".join(encoded[start : start + 4096]))
                 first = False
 
     def data(self) -> dict:

@@ -7,9 +7,9 @@ evidence); the run completes that same dict in place (scores, gate, summary, evi
 `close()`, which is when every format writes what comes before or after its findings. The formats
 that list failing findings only (SARIF, Markdown) are rendered at close from the failing findings,
 which the stream spools to a temporary file as JSON lines; the history store and `--new-only` read
-that spool too (`failing`). JUnit and CSV go to the report helper process (vigil.render.helper) once
-a run has HELPER_FROM findings; until then their batches wait here, and a smaller run writes them
-itself."""
+that spool too (`failing`). JUnit, CSV and the HTML report go to the report helper process
+(vigil.render.helper) once a run has HELPER_FROM findings, so that judging, in this process, does not
+wait on them; until then their batches wait here, and a smaller run writes them itself."""
 
 from __future__ import annotations
 
@@ -39,11 +39,32 @@ from vigil.render.jsonfile import JsonSink
 FAILING_ONLY = ("sarif", "md")
 
 
+# the formats a run's helper process writes: the helper reads JSON and writes, the run's own process
+# judges, so the helper takes the HTML report too (it reads "what changed" from files: the previous
+# document and the spool of failing findings)
+STREAM_HELPER_FORMATS = (*HELPER_FORMATS, "html")
+
+
+class FindingLines:
+    """Finding documents read back from a file of JSON lines, one at a time (another process's spool)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __iter__(self) -> Iterator[dict]:
+        loads = orjson.loads
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                yield loads(line)
+
+
 class SpooledFindings(Sequence):
     """Finding documents kept in a temporary file as JSON lines, read back one at a time."""
 
     def __init__(self, folder: Path) -> None:
-        self._fh = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed in close()
+        # named, so that another process may read it (vigil.historystore.recorder); gone when closed
+        self._fh = tempfile.NamedTemporaryFile(dir=folder, prefix=".vigil-failing-", suffix=".jsonl")  # noqa: SIM115
+        self.path = Path(self._fh.name)
         self._count = 0
         self._dirty = False
 
@@ -56,10 +77,14 @@ class SpooledFindings(Sequence):
     def __len__(self) -> int:
         return self._count
 
-    def __iter__(self) -> Iterator[dict]:
+    def flush(self) -> None:
+        """Make every document added so far readable at `path`."""
         if self._dirty:
             self._fh.flush()
             self._dirty = False
+
+    def __iter__(self) -> Iterator[dict]:
+        self.flush()
         self._fh.seek(0)
         loads = orjson.loads
         for line in self._fh:
@@ -90,8 +115,8 @@ class ReportStream:
         self.failing = SpooledFindings(Path(out_dir))
         self._sinks: list[Any] = []
         self._json: JsonSink | None = None
-        self._html = None
-        helped = [f for f in self.formats if f in HELPER_FORMATS]
+        self._previous_file: Any = None
+        helped = [f for f in self.formats if f in STREAM_HELPER_FORMATS]
         # alone, a format gains nothing from a helper
         self._helped = helped if 0 < len(helped) < len(self.formats) else []
         self._helper: Helper | None = None
@@ -105,12 +130,15 @@ class ReportStream:
                 self._json = JsonSink(head, path, ctx, deferred=True)
                 self._sinks.append(self._json)
             else:
-                sink = _open(fmt, head, path, ctx)
-                if fmt == "html":
-                    sink.failing_from(self.failing)  # what "what changed" compares, read at close
-                    self._html = sink
-                self._sinks.append(sink)
+                self._sinks.append(self._local(fmt))
         self._adds = [s.add for s in self._sinks if s is not self._json]
+
+    def _local(self, fmt: str) -> Any:
+        """A format this process writes itself."""
+        sink = _open(fmt, self.head, staged(self.paths[fmt]), self.ctx)
+        if hasattr(sink, "failing_from"):  # the HTML: what "what changed" compares is read at close
+            sink.failing_from(self.failing)
+        return sink
 
     def add(self, docs: list[dict]) -> None:
         """A batch of finding documents, in results.json order."""
@@ -135,8 +163,21 @@ class ReportStream:
                     self._start_helper()
 
     def _start_helper(self) -> None:
+        previous = None
+        if self.ctx.previous is not None and "html" in self._helped:
+            self._previous_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in discard()
+                dir=self.failing.path.parent, prefix=".vigil-previous-", suffix=".json"
+            )
+            self._previous_file.write(jsonfast.dumps(self.ctx.previous))
+            self._previous_file.flush()
+            previous = Path(self._previous_file.name)
         self._helper = Helper(
-            self._helped, self.head, [staged(self.paths[f]) for f in self._helped], self.ctx
+            self._helped,
+            self.head,
+            [staged(self.paths[f]) for f in self._helped],
+            self.ctx,
+            previous=previous,
+            failing=self.failing.path,
         )
         waiting, self._waiting = self._waiting, []
         for data in waiting:
@@ -146,9 +187,12 @@ class ReportStream:
         """Write every format (the run has completed `head` by now); return their final paths."""
         try:
             self.head["findings"] = range(self._count)
+            if self._helper is not None:  # it closes its formats while this process closes its own
+                self.failing.flush()  # the helper's HTML reads it
+                self._helper.end(self.head)
             if self._helped and self._helper is None:  # a small run: its own process writes them
                 for fmt in self._helped:
-                    sink = _open(fmt, self.head, staged(self.paths[fmt]), self.ctx)
+                    sink = self._local(fmt)
                     for data in self._waiting:
                         for doc in orjson.loads(data):
                             sink.add(doc)
@@ -163,7 +207,7 @@ class ReportStream:
                     render = getattr(importlib.import_module(module_name), func_name)
                     render({**self.head, "findings": self.failing}, staged(self.paths[fmt]), self.ctx)
             if self._helper is not None:
-                self._helper.finish(self.head)
+                self._helper.finish()
                 self._helper = None
         except BaseException:
             self.abort()
@@ -188,3 +232,5 @@ class ReportStream:
     def discard(self) -> None:
         """Let the spooled failing findings go (after the history store has read them)."""
         self.failing.close()
+        if self._previous_file is not None:
+            self._previous_file.close()
