@@ -19,12 +19,14 @@ def _stored(store: str) -> tuple[list[tuple], list[tuple]]:
     engine = open_store(store, None)
     with engine.connect() as conn:
         findings = conn.execute(
-            select(t.findings.c.fingerprint, t.findings.c.check_id, t.findings.c.resource, t.findings.c.state)
-            .order_by(t.findings.c.fingerprint)
+            select(
+                t.findings.c.fingerprint, t.findings.c.check_id, t.findings.c.resource, t.findings.c.state
+            ).order_by(t.findings.c.fingerprint)
         ).all()
         in_run = conn.execute(
-            select(t.run_findings.c.fingerprint, t.run_findings.c.status, t.run_findings.c.message)
-            .order_by(t.run_findings.c.fingerprint)
+            select(t.run_findings.c.fingerprint, t.run_findings.c.status, t.run_findings.c.message).order_by(
+                t.run_findings.c.fingerprint
+            )
         ).all()
     db.dispose_all()
     return [tuple(r) for r in findings], [tuple(r) for r in in_run]
