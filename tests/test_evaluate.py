@@ -104,6 +104,13 @@ def baseline(tmp_path):
     return load_baseline(_write(tmp_path, BASELINE))
 
 
+@pytest.fixture()
+def scratch_registry(monkeypatch):
+    """Checks registered by the test are registered for it only: the registry is restored afterwards."""
+    monkeypatch.setattr(registry.checks, "_items", dict(registry.checks._items))
+    monkeypatch.setattr(registry.checks, "_origin", dict(registry.checks._origin))
+
+
 def _by(findings, check_id: str) -> dict[str, tuple[str, str]]:
     return {f.resource: (f.status, f.message) for f in findings if f.check_id == check_id}
 
@@ -375,13 +382,9 @@ def test_findings_over_several_documents_cite_the_one_they_rest_on(baseline):
     assert result.evidence_sets == {}  # every outcome of these checks cites its own items
 
 
-def test_an_outcome_without_cite_refers_to_its_evidence_set_once(tmp_path, monkeypatch):
+def test_an_outcome_without_cite_refers_to_its_evidence_set_once(tmp_path, scratch_registry):
     from vigil.model import ok
     from vigil.registry import check
-
-    # registered for this test only: the registry is restored afterwards
-    monkeypatch.setattr(registry.checks, "_items", dict(registry.checks._items))
-    monkeypatch.setattr(registry.checks, "_origin", dict(registry.checks._origin))
 
     @check(
         id="test.cite.whole_roster",
@@ -511,8 +514,6 @@ def test_a_check_that_raises_after_a_full_chunk_keeps_what_it_judged_and_adds_th
     from vigil.registry import check
 
     monkeypatch.setattr(evaluate_module, "CHUNK", 4)
-    monkeypatch.setattr(registry.checks, "_items", dict(registry.checks._items))
-    monkeypatch.setattr(registry.checks, "_origin", dict(registry.checks._origin))
 
     @check(
         id="test.chunk.breaks_late",

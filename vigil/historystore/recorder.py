@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import orjson
 
+from vigil.children import Child
 from vigil.errors import UserError
 
 RECORD_APART_FROM = 20_000  # failing findings; below this, a second process costs more than it saves
@@ -77,14 +77,9 @@ class Recorder:
     """The run's side: start the recorder, then commit() once the reports are committed, or abort()."""
 
     def __init__(self, store: str | None, out_dir: Path, results: dict, failing: Path) -> None:
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in commit() / abort()
         self.started = time.perf_counter()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "vigil.historystore.recorder"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._errors,
-        )
+        self._child = Child("vigil.historystore.recorder", stdout=subprocess.PIPE)
+        self._proc = self._child.proc
         job = {
             "store": store,
             "out_dir": str(out_dir),
@@ -103,24 +98,20 @@ class Recorder:
             if ready:
                 self._proc.stdin.write(b"commit\n")
             self._proc.stdin.close()
-        code = self._proc.wait()
-        self._errors.seek(0)
-        problem = self._errors.read().decode("utf-8", "replace").strip()
-        self._errors.close()
+        code, problem = self._child.wait()
         if code != 0:
             raise UserError(problem.splitlines()[-1] if problem else f"history recorder exited {code}")
 
     def abort(self) -> None:
-        """Roll back: the run's reports were not committed."""
+        """Roll back: the run's reports were not committed (its stdin closes without "commit")."""
         if self._proc.poll() is None:
             with contextlib.suppress(BrokenPipeError, OSError):
                 self._proc.stdin.close()
             try:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._errors.close()
+                pass
+        self._child.kill()
 
 
 if __name__ == "__main__":

@@ -11,15 +11,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import importlib
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from vigil import jsonfast
+from vigil.children import Child
 from vigil.errors import UserError
 from vigil.outdir import commit, staged
 
@@ -120,13 +118,8 @@ class Helper:
         spool of failing findings (vigil.render.stream), read by the HTML when it closes."""
         self.paths = list(paths)
         self._ended = False
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed in finish() / abort()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "vigil.render.helper"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=self._errors,
-        )
+        self._child = Child("vigil.render.helper")
+        self._proc = self._child.proc
         job = {
             "formats": list(formats),
             "paths": [str(p) for p in self.paths],
@@ -171,19 +164,13 @@ class Helper:
     def finish(self, head: dict | None = None) -> None:
         """End (if not yet ended) and wait for the helper's reports; a failure is raised."""
         self.end(head)
-        code = self._proc.wait()
-        self._errors.seek(0)
-        problem = self._errors.read().decode("utf-8", "replace").strip()
-        self._errors.close()
+        code, problem = self._child.wait()
         if code != 0:
             names = ", ".join(p.name for p in self.paths)
             raise UserError(f"could not write {names}: {problem or f'report helper exited {code}'}")
 
     def abort(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.wait()
-        self._errors.close()
+        self._child.kill()
 
 
 def _send_batch(batch: list[dict], helper: Helper, encoded: Any) -> None:
