@@ -172,6 +172,7 @@ def finish(
     history = open_store(options.store, out_dir)
     previous = previous_document(history, options.target_label) if history else None
     tally = Tally()
+    history_rows = summaries(history, options.target_label) if history else []
     run = {
         "id": run_id,
         "mode": options.mode,
@@ -194,7 +195,7 @@ def finish(
             fail_on=options.fail_on,
             out_dir=out_dir,
             evidence_dir=evidence_dir,
-            history=summaries(history, options.target_label) if history else [],
+            history=history_rows,
         )
 
     results = document()  # what is known before judging; completed in place after it
