@@ -5,6 +5,8 @@ compact UTF-8, the same bytes json.dumps(ensure_ascii=False, separators=(",", ":
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,3 +31,17 @@ def _default(value: Any) -> Any:
     if isinstance(value, range | tuple):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+class JsonLines:
+    """The documents of a file of JSON lines, read one at a time each time it is iterated (a spool of
+    finding documents another part of the run, or another process, wrote)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def __iter__(self) -> Iterator[Any]:
+        loads = orjson.loads
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                yield loads(line)

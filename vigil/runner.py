@@ -236,9 +236,8 @@ def finish(
             clock = time.perf_counter()
             try:
                 if recorder is not None:
-                    recorder, started_recording = None, recorder
-                    started_recording.commit()
-                    clock = started_recording.started
+                    recorder.commit()  # a later abort() of the ended recorder does nothing
+                    clock = recorder.started
                 else:
                     record_run(history, {**results, "findings": reports.failing})
                 log.info("recorded in the history store in %.1f s%s", time.perf_counter() - clock, _peak())

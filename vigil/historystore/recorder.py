@@ -23,18 +23,13 @@ import orjson
 
 from vigil.children import Child
 from vigil.errors import UserError
+from vigil.jsonfast import JsonLines
 
 RECORD_APART_FROM = 20_000  # failing findings; below this, a second process costs more than it saves
 
 
 class RollBack(Exception):
     """The run did not confirm: its reports were not committed."""
-
-
-def _failing(path: str):
-    with open(path, "rb") as fh:
-        for line in fh:
-            yield orjson.loads(line)
 
 
 def main() -> int:
@@ -63,7 +58,9 @@ def _main() -> int:
         engine = open_store(job["store"], Path(job["out_dir"]))
         if engine is None:
             raise UserError("the run has no history store")
-        record_run(engine, {**job["results"], "findings": _failing(job["failing"])}, before_commit=confirm)
+        record_run(
+            engine, {**job["results"], "findings": JsonLines(Path(job["failing"]))}, before_commit=confirm
+        )
     except RollBack:
         return 1
     except Exception as exc:  # reported to the run, which fails with it

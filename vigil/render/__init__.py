@@ -101,6 +101,11 @@ HELPER_FROM = 20_000  # findings; below this, starting a process costs more than
 BATCH = 4096  # findings sent to the helper at once
 
 
+def _counted(head: dict) -> dict:
+    """The document as the helper is sent it: its findings as their count."""
+    return {k: (len(v) if k == "findings" else v) for k, v in head.items()}
+
+
 class Helper:
     """The helper process and the pipe that feeds it findings (protocol: vigil.render.helper)."""
 
@@ -123,7 +128,7 @@ class Helper:
         job = {
             "formats": list(formats),
             "paths": [str(p) for p in self.paths],
-            "head": {k: (len(v) if k == "findings" else v) for k, v in head.items()},
+            "head": _counted(head),
             "ctx": {
                 "link_base": ctx.link_base,
                 "source_root": None if ctx.source_root is None else str(ctx.source_root),
@@ -155,15 +160,15 @@ class Helper:
         self._ended = True
         message: dict[str, Any] = {"end": True}
         if head is not None:
-            message["head"] = {k: (len(v) if k == "findings" else v) for k, v in head.items()}
+            message["head"] = _counted(head)
         with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.write(jsonfast.dumps(message) + b"\n")
         with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
 
-    def finish(self, head: dict | None = None) -> None:
+    def finish(self) -> None:
         """End (if not yet ended) and wait for the helper's reports; a failure is raised."""
-        self.end(head)
+        self.end()
         code, problem = self._child.wait()
         if code != 0:
             names = ", ".join(p.name for p in self.paths)

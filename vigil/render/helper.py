@@ -25,6 +25,8 @@ from pathlib import Path
 
 import orjson
 
+from vigil.jsonfast import JsonLines
+
 
 def main() -> int:
     from vigil.cycles import no_cycle_collection
@@ -35,7 +37,6 @@ def main() -> int:
 
 def _main() -> int:
     from vigil.render import RenderContext, _open
-    from vigil.render.stream import FindingLines
 
     stream = sys.stdin.buffer
     job = orjson.loads(stream.readline() or b"null")
@@ -58,7 +59,7 @@ def _main() -> int:
         if job.get("failing"):
             for sink in sinks:
                 if hasattr(sink, "failing_from"):
-                    sink.failing_from(FindingLines(Path(job["failing"])))
+                    sink.failing_from(JsonLines(Path(job["failing"])))
         adds = [sink.add for sink in sinks]
         for line in stream:
             batch = orjson.loads(line)

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -231,10 +231,10 @@ class FindingsTable:
             wi,
             0,
         ]  # fmt: skip
-        where = (row[2], wi >= 0, row[3], f["check_id"])
-        bucket = self._buckets.get(where)
+        order = (row[2], wi >= 0, row[3], f["check_id"])
+        bucket = self._buckets.get(order)
         if bucket is None:
-            bucket = self._buckets[where] = []
+            bucket = self._buckets[order] = []
         if self._changes and status in comparing.FAILING:
             bucket.append((resource, f["fingerprint"], row))
         else:
@@ -244,8 +244,8 @@ class FindingsTable:
     def rows(self, states: dict[str, str]) -> Iterator[bytes]:
         """The rows as script-safe JSON, comma-separated, in _finding_order: open and severe first."""
         first = True
-        for where in sorted(self._buckets):
-            bucket = self._buckets.pop(where)
+        for order in sorted(self._buckets):
+            bucket = self._buckets.pop(order)
             if bucket and type(bucket[0]) is tuple:  # failing rows of a run with a previous one
                 bucket.sort(key=lambda item: item[0])
                 for _resource, fingerprint, row in bucket:
@@ -480,10 +480,10 @@ class HtmlSink:
         self.head, self.path, self.ctx = head, Path(path), ctx
         self.table = FindingsTable(head, ctx)
         self.counts = ControlCounts()
-        self.failing: Sequence[dict] = []  # what "what changed" compares, kept only with a previous run
+        self.failing: Iterable[dict] = []  # what "what changed" compares, kept only with a previous run
         self._keep_failing = ctx.previous is not None
 
-    def failing_from(self, findings: Sequence[dict]) -> None:
+    def failing_from(self, findings: Iterable[dict]) -> None:
         """Read the failing findings "what changed" compares from `findings` at close (a run's spool of
         them, vigil.render.stream) instead of keeping them."""
         self.failing, self._keep_failing = findings, False

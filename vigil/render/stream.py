@@ -14,9 +14,8 @@ wait on them; until then their batches wait here, and a smaller run writes them 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import orjson
 
 from vigil import jsonfast
 from vigil.compare import FAILING
+from vigil.jsonfast import JsonLines
 from vigil.outdir import staged
 from vigil.render import (
     HELPER_FORMATS,
@@ -32,6 +32,7 @@ from vigil.render import (
     Helper,
     RenderContext,
     _open,
+    render,
 )
 from vigil.render.jsonfile import JsonSink
 
@@ -45,63 +46,34 @@ FAILING_ONLY = ("sarif", "md")
 STREAM_HELPER_FORMATS = (*HELPER_FORMATS, "html")
 
 
-class FindingLines:
-    """Finding documents read back from a file of JSON lines, one at a time (another process's spool)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __iter__(self) -> Iterator[dict]:
-        loads = orjson.loads
-        with open(self.path, "rb") as fh:
-            for line in fh:
-                yield loads(line)
-
-
-class SpooledFindings(Sequence):
-    """Finding documents kept in a temporary file as JSON lines, read back one at a time."""
+class SpooledFindings:
+    """Finding documents kept in a temporary file as JSON lines, read back one at a time (its readers,
+    the SARIF, Markdown and HTML reports, `--new-only` and the history store, only iterate it)."""
 
     def __init__(self, folder: Path) -> None:
-        # named, so that another process may read it (vigil.historystore.recorder); gone when closed
+        # named, so that another process may read it (the report helper, the history recorder)
         self._fh = tempfile.NamedTemporaryFile(dir=folder, prefix=".vigil-failing-", suffix=".jsonl")  # noqa: SIM115
         self.path = Path(self._fh.name)
         self._count = 0
-        self._dirty = False
 
-    def add(self, docs: Sequence[dict]) -> None:
+    def add(self, docs: list[dict]) -> None:
         if docs:
             self._fh.write(b"\n".join(map(orjson.dumps, docs)) + b"\n")
             self._count += len(docs)
-            self._dirty = True
 
     def __len__(self) -> int:
         return self._count
 
     def flush(self) -> None:
         """Make every document added so far readable at `path`."""
-        if self._dirty:
-            self._fh.flush()
-            self._dirty = False
+        self._fh.flush()
 
     def __iter__(self) -> Iterator[dict]:
         self.flush()
-        self._fh.seek(0)
-        loads = orjson.loads
-        for line in self._fh:
-            yield loads(line)
-        self._fh.seek(0, 2)  # a later add() appends
-
-    def __getitem__(self, index):  # type: ignore[override] - a Sequence for its readers; slices too
-        if isinstance(index, slice):
-            return list(self)[index]
-        if index < 0:
-            index += self._count
-        for i, doc in enumerate(self):
-            if i == index:
-                return doc
-        raise IndexError(index)
+        return iter(JsonLines(self.path))
 
     def close(self) -> None:
+        """Gone: the file is removed."""
         self._fh.close()
 
 
@@ -203,9 +175,13 @@ class ReportStream:
             self._sinks = []
             for fmt in self.formats:
                 if fmt in FAILING_ONLY:
-                    module_name, func_name, _ = RENDERERS[fmt]
-                    render = getattr(importlib.import_module(module_name), func_name)
-                    render({**self.head, "findings": self.failing}, staged(self.paths[fmt]), self.ctx)
+                    render(
+                        {**self.head, "findings": self.failing},
+                        fmt,
+                        self.paths[fmt].parent,
+                        self.ctx,
+                        stage=True,
+                    )
             if self._helper is not None:
                 self._helper.finish()
                 self._helper = None
